@@ -1,0 +1,44 @@
+# Two commands for a newcomer (see README):  make plan   and   make test
+# Everything runs from the project's own virtualenv, built here from pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STACK  ?= staging
+
+.DEFAULT_GOAL := help
+.PHONY: help plan test lint format snapshots bench
+
+help:
+	@echo "make plan [STACK=staging|prod]  offline plan of a stack: no cloud account, no Pulumi CLI"
+	@echo "make test                       lint + the whole test suite (what CI runs)"
+	@echo "make format                     ruff format + autofix"
+	@echo "make snapshots                  regenerate tests/snapshots/*.yaml after a reviewed change"
+	@echo "make bench                      time the offline plan against the bare imports"
+
+$(BIN)/.installed: pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+plan: $(BIN)/.installed
+	$(BIN)/vidgo-infra plan $(STACK)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# pytest exits 5 when it collected no test: say so, and fail, since nothing was checked.
+test: lint
+	@$(BIN)/python -m pytest || { rc=$$?; \
+	  [ $$rc -ne 5 ] || echo "pytest collected no tests: nothing was checked" >&2; exit $$rc; }
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+snapshots: $(BIN)/.installed
+	$(BIN)/vidgo-infra snapshot --all
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/plan_startup.py

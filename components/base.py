@@ -1,0 +1,39 @@
+"""What every platform component shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+
+class Component(pulumi.ComponentResource):
+    """A component whose children wait for whatever the component was told to wait for.
+
+    Pulumi does not hand a component's `depends_on` down to its children, so without this a
+    Cloud SQL instance inside `Database(..., depends_on=[apis])` could be created before the
+    SQL Admin API is enabled (a first-run "API has not been used" failure).
+    """
+
+    def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions | None):
+        super().__init__(type_, name, None, opts)
+        waits_for = opts.depends_on if opts else None
+        self._waits_for: list[pulumi.Resource] = (
+            list(waits_for) if isinstance(waits_for, Sequence) else [waits_for] if waits_for else []
+        )
+
+    def child(
+        self,
+        *,
+        protect: bool = False,
+        depends_on: Sequence[pulumi.Resource] = (),
+        parent: pulumi.Resource | None = None,
+        **options,
+    ) -> pulumi.ResourceOptions:
+        """Options for a child: parented here (or under `parent`), after the component's deps."""
+        return pulumi.ResourceOptions(
+            parent=parent or self,
+            protect=protect,
+            depends_on=[*self._waits_for, *depends_on],
+            **options,
+        )

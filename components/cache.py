@@ -1,0 +1,81 @@
+"""Memorystore for Redis on the VPC, with AUTH and TLS, its credentials in Secret Manager."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import redis
+
+from components.base import Component
+from components.secrets import SecretRef, stored_secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheArgs:
+    project: str
+    region: str
+    network_id: pulumi.Input[str]
+    private_services: pulumi.Resource
+    instance_name: str
+    version: str
+    tier: str
+    memory_size_gb: int
+    labels: Mapping[str, str]
+    protect: bool
+
+
+class Cache(Component):
+    """AUTH and in-transit encryption are decided at creation: turning either on later replaces
+    the instance. Both are on. With TLS the client must trust the instance's own CA, so the API
+    gets `REDIS_URL` (rediss://, with the AUTH string) and `REDIS_CA_CERT` from Secret Manager.
+
+    The instance takes its address from the private services range (PRIVATE_SERVICE_ACCESS),
+    like Cloud SQL, so no second range is reserved and none can drift (reserved_ip_range is left
+    to Google).
+    """
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    url: SecretRef
+    ca_cert: SecretRef
+
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("vidgo:platform:Cache", name, opts)
+        instance = redis.Instance(
+            f"{name}-instance",
+            project=args.project,
+            name=args.instance_name,
+            region=args.region,
+            tier=args.tier,
+            memory_size_gb=args.memory_size_gb,
+            redis_version=args.version,
+            authorized_network=args.network_id,
+            connect_mode="PRIVATE_SERVICE_ACCESS",
+            auth_enabled=True,
+            transit_encryption_mode="SERVER_AUTHENTICATION",
+            labels=dict(args.labels),
+            deletion_protection=args.protect,
+            opts=self.child(protect=args.protect, depends_on=[args.private_services]),
+        )
+        self.host = instance.host
+        self.port = instance.port
+        url = pulumi.Output.all(instance.auth_string, instance.host, instance.port)
+        self.url = stored_secret(
+            f"{name}-url-secret",
+            project=args.project,
+            secret_id="REDIS_URL",
+            value=url.apply(lambda p: f"rediss://:{p[0]}@{p[1]}:{p[2]}/0"),
+            labels=args.labels,
+            opts=self.child(protect=args.protect),
+        )
+        self.ca_cert = stored_secret(
+            f"{name}-ca-secret",
+            project=args.project,
+            secret_id="REDIS_CA_CERT",
+            value=instance.server_ca_certs.apply(lambda certs: certs[0].cert),
+            labels=args.labels,
+            opts=self.child(protect=args.protect),
+        )
+        self.register_outputs({"host": self.host, "port": self.port})

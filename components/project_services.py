@@ -1,0 +1,63 @@
+"""The Google APIs the platform calls, enabled before anything that needs them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import projects
+
+from components.base import Component
+
+# The seed's list (section 3.1) plus what its own resources need and it forgot:
+# the connector (vpcaccess), private services access for Cloud SQL and Redis
+# (servicenetworking), the image registry, IAM and service accounts, and the certificate and
+# load balancer APIs that live under compute.
+PLATFORM_APIS = (
+    "run.googleapis.com",
+    "sql-component.googleapis.com",
+    "sqladmin.googleapis.com",
+    "redis.googleapis.com",
+    "storage.googleapis.com",
+    "compute.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "secretmanager.googleapis.com",
+    "monitoring.googleapis.com",
+    "logging.googleapis.com",
+    "vpcaccess.googleapis.com",
+    "servicenetworking.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectServicesArgs:
+    project: str
+    apis: Sequence[str] = PLATFORM_APIS
+
+
+class ProjectServices(Component):
+    """Enables APIs and never disables them: turning an API off on `pulumi destroy` would break
+    anything else in the project that uses it, and fails while resources still exist."""
+
+    services: list[projects.Service]
+
+    def __init__(
+        self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("vidgo:platform:ProjectServices", name, opts)
+        self.services = [
+            projects.Service(
+                f"{name}-{api.split('.')[0]}",
+                project=args.project,
+                service=api,
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=self.child(),
+            )
+            for api in args.apis
+        ]
+        self.register_outputs({"apis": [s.service for s in self.services]})

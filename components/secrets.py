@@ -1,0 +1,103 @@
+"""Secret Manager secrets: the application's own, and those the platform generates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import secretmanager
+
+from components.base import Component
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """What a Cloud Run service needs to read a secret: its resource, and the version to read.
+
+    `version` is the number of the version Pulumi wrote, so a new value rolls out a new
+    revision; it is "latest" for a secret whose versions are added outside Pulumi.
+    """
+
+    secret: secretmanager.Secret
+    version: pulumi.Input[str]
+
+
+def stored_secret(
+    name: str,
+    *,
+    project: str,
+    secret_id: str,
+    value: pulumi.Input[str] | None,
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> SecretRef:
+    """A secret, and a version holding `value` when there is one (`value` stays secret in state).
+
+    `opts.protect` also sets the secret's own deletion guard.
+    """
+    protect = bool(opts.protect)
+    secret = secretmanager.Secret(
+        name,
+        project=project,
+        secret_id=secret_id,
+        replication=secretmanager.SecretReplicationArgs(
+            auto=secretmanager.SecretReplicationAutoArgs()
+        ),
+        labels=dict(labels),
+        deletion_protection=protect,
+        opts=opts,
+    )
+    if value is None:
+        return SecretRef(secret, "latest")
+    version = secretmanager.SecretVersion(
+        f"{name}-version",
+        secret=secret.id,
+        secret_data=pulumi.Output.secret(value),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=secret)),
+    )
+    return SecretRef(secret, version.version)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSecretsArgs:
+    project: str
+    names: list[str]
+    # Values from the stack's encrypted config; a name missing here gets its versions elsewhere.
+    values: Mapping[str, pulumi.Input[str]]
+    labels: Mapping[str, str]
+    protect: bool
+
+
+class AppSecrets(Component):
+    """The application's secrets (API keys and the like), one Secret Manager secret each.
+
+    A value set with `pulumi config set --secret NAME` becomes a version Pulumi manages; a secret
+    with no value in the stack is declared empty, for the operator to add versions with gcloud.
+    """
+
+    refs: dict[str, SecretRef]
+
+    def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("vidgo:platform:AppSecrets", name, opts)
+        self.refs = {
+            secret_name: stored_secret(
+                f"{name}-{secret_name.lower().replace('_', '-')}",
+                project=args.project,
+                secret_id=secret_name,
+                value=args.values.get(secret_name),
+                labels=args.labels,
+                opts=self.child(protect=args.protect),
+            )
+            for secret_name in args.names
+        }
+        missing = [n for n in args.names if n not in args.values]
+        if missing:
+            pulumi.log.warn(
+                "no value in the stack config for "
+                + ", ".join(missing)
+                + ": add a version to each before the API's first revision can start "
+                "(README, 'Secret values')",
+                resource=self,
+            )
+        self.register_outputs({"secret_ids": {n: r.secret.secret_id for n, r in self.refs.items()}})

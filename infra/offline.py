@@ -1,0 +1,224 @@
+"""Run the real program under Pulumi's unit-test mocks: no credentials, no CLI, no network.
+
+This is what `vidgo-infra plan` and the tests use. The program is started the way Pulumi's Python
+host starts it (`runpy.run_path` on the `main:` folder of Pulumi.yaml, with the stack's config set
+from `Pulumi.<stack>.yaml`), so the code that runs here is the code `pulumi up` runs.
+
+What it is not: a diff against what is deployed. Values the provider computes (addresses, URLs,
+connection names) are stand-ins from `COMPUTED`, and are reported as known only after `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "[secret]"
+# Stand-in for a value the provider computes at `pulumi up`; printed as "(known after up)".
+PLACEHOLDER_IP = "203.0.113.10"  # TEST-NET-3: never a real address
+
+COMPUTED: dict[str, dict[str, Any]] = {
+    "gcp:compute/globalAddress:GlobalAddress": {"address": PLACEHOLDER_IP},
+    "gcp:sql/databaseInstance:DatabaseInstance": {
+        "privateIpAddress": "10.16.0.3",
+    },
+    "gcp:redis/instance:Instance": {
+        "host": "10.16.1.4",
+        "port": 6378,
+        "authString": "mock-auth-string",
+        "serverCaCerts": [{"cert": "-----MOCK CA-----"}],
+    },
+    "gcp:serviceaccount/account:Account": {},
+    "gcp:cloudrunv2/service:Service": {},
+    "gcp:projects/service:Service": {},
+}
+
+
+class PlatformMocks(Mocks):
+    """Echo inputs back as outputs, plus the few values Google computes."""
+
+    def __init__(self, project: str, region: str):
+        self.project, self.region = project, region
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        state = {**args.inputs, **COMPUTED.get(args.typ, {})}
+        name = state.setdefault("name", args.name)  # stands in for provider autonaming
+        if args.typ == "gcp:sql/databaseInstance:DatabaseInstance":
+            state["connectionName"] = f"{self.project}:{self.region}:{name}"
+        elif args.typ == "gcp:serviceaccount/account:Account":
+            state["email"] = f"{args.inputs['accountId']}@{self.project}.iam.gserviceaccount.com"
+            state["member"] = f"serviceAccount:{state['email']}"
+        elif args.typ == "gcp:cloudrunv2/service:Service":
+            state["uri"] = f"https://{name}-mock-{self.region}.a.run.app"
+        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            state["version"] = "1"
+        elif args.typ == "gcp:vpcaccess/connector:Connector":
+            state["selfLink"] = f"projects/{self.project}/locations/{self.region}/connectors/{name}"
+        elif args.typ == "gcp:organizations/project:Project" or args.typ.startswith("random:"):
+            state.setdefault("result", "mock-random-value")
+        state.setdefault("id", f"{name}-id")
+        return state["id"], state
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list]:
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {"number": "123456789012", "projectId": self.project}, []
+        return {}, []
+
+
+@dataclass
+class Resource:
+    """One registration: what `pulumi preview` would list, with the inputs the program gave."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    protect: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    retain_on_delete: bool
+
+
+@dataclass
+class Run:
+    stack: str
+    resources: dict[str, Resource] = field(default_factory=dict)  # by URN
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Resource:
+        found = [r for r in self.by_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name!r}")
+        return found[0]
+
+    def named(self, name: str) -> Resource:
+        found = [r for r in self.resources.values() if r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+    def children(self, parent: Resource) -> list[Resource]:
+        return [r for r in self.resources.values() if r.parent == parent.urn]
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor keeps outputs only; this one keeps what the program asked for."""
+
+    def __init__(self, mocks: Mocks, run: Run):
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources[response.urn] = Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=request.custom,
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                dependencies=list(request.dependencies),
+                protect=request.protect,
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=request.deleteBeforeReplace,
+                retain_on_delete=request.retainOnDelete,
+            )
+        return response
+
+
+def project_name(root: Path = ROOT) -> str:
+    return yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """`Pulumi.<stack>.yaml` → (config, secret keys) as the CLI hands them to the program.
+
+    Encrypted values (`secure:`) cannot be decrypted offline; they become a marked stand-in
+    so the program sees that the value is set, and it stays secret.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name} (stacks: {', '.join(stacks(root))})")
+    project = project_name(root)
+    values: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).items():
+        key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = f"offline-stand-in-for-{key}"
+            secret_keys.append(key)
+        else:
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+    return values, secret_keys
+
+
+def stacks(root: Path = ROOT) -> list[str]:
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")
+    )
+
+
+def run_program(
+    stack: str,
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    root: Path = ROOT,
+) -> Run:
+    """Run the program once for `stack` under mocks and return what it declared.
+
+    `config` replaces the stack file's values (tests use it for invalid configs).
+    Raises the program's own exceptions, such as `stacks.loader.ConfigError`.
+    """
+    if config is None:
+        config, secret_keys = stack_config(stack, root)
+    project = project_name(root)
+    program = root / (yaml.safe_load((root / "Pulumi.yaml").read_text()).get("main") or ".")
+    run = Run(stack)
+
+    pulumi.runtime.reset_options(project=project, stack=stack)
+    mocks = PlatformMocks(config.get("gcp:project", "project"), config.get("gcp:region", "region"))
+    monitor = RecordingMonitor(mocks, run)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, secret_keys or [])
+
+    async def collect_outputs():
+        for key, value in pulumi.runtime.get_root_resource().outputs.items():
+            output = pulumi.Output.from_input(value)
+            run.outputs[key] = SECRET if await output.is_secret() else await output.future()
+
+    @pulumi.runtime.test
+    def program_under_mocks():
+        runpy.run_path(str(program), run_name="__main__")
+        return collect_outputs()
+
+    program_under_mocks()
+    return run
+
+
+def redact(value: Any) -> Any:
+    """Inputs with every secret value replaced by "[secret]" and unknowns by "(known after up)"."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return "(known after up)"
+    return value
