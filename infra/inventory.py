@@ -1,0 +1,76 @@
+"""The inventory: what a stack's program declares, as plain data that diffs well.
+
+Format (documented in docs/inventory.md, version 1):
+
+    version: 1
+    stack: prod
+    resources:              # by logical name (unique within a stack), sorted
+      database-instance:
+        type: gcp:sql/databaseInstance:DatabaseInstance
+        parent: database    # the parent's logical name; null for the stack's own children
+        protect: true
+        depends_on: [apis-sqladmin, network-private-services]   # explicit dependencies, sorted
+        inputs: {...}       # what the program passed, engine (camelCase) names, secrets "[secret]"
+    outputs: {...}          # the stack outputs; provider-computed values are stand-ins
+    counts: {type: n}       # resources per type token
+
+The same document is written to tests/snapshots/<stack>.yaml for review, printed by
+`vidgo-infra plan --json`, compared by `vidgo-infra diff` and priced by `vidgo-infra cost`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.offline import ROOT, Run, redact
+
+VERSION = 1
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+
+
+def inventory(run: Run) -> dict[str, Any]:
+    names = {urn: resource.name for urn, resource in run.resources.items()}
+    duplicates = [name for name, n in Counter(names.values()).items() if n > 1]
+    if duplicates:
+        raise ValueError(f"logical names used twice: {', '.join(sorted(duplicates))}")
+    resources = {}
+    for resource in sorted(run.resources.values(), key=lambda r: r.name):
+        entry: dict[str, Any] = {
+            "type": resource.type,
+            "parent": names.get(resource.parent or ""),
+        }
+        if resource.protect:
+            entry["protect"] = True
+        if resource.ignore_changes:
+            entry["ignore_changes"] = sorted(resource.ignore_changes)
+        depends_on = sorted({names[urn] for urn in resource.dependencies if urn in names})
+        if depends_on:
+            entry["depends_on"] = depends_on
+        entry["inputs"] = redact(resource.inputs)
+        resources[resource.name] = entry
+    return {
+        "version": VERSION,
+        "stack": run.stack,
+        "resources": resources,
+        "outputs": redact(run.outputs),
+        "counts": dict(sorted(Counter(r.type for r in run.resources.values()).items())),
+    }
+
+
+def dump(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=100)
+
+
+def snapshot_path(stack: str) -> Path:
+    return SNAPSHOTS / f"{stack}.yaml"
+
+
+def load(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text())
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise ValueError(f"{path} is not a version {VERSION} inventory")
+    return document

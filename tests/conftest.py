@@ -1,0 +1,54 @@
+"""Shared fixtures: each stack's program is run once per session under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.offline import Run, run_program, stack_config
+
+
+def deep_merge(base: Any, change: Any) -> Any:
+    if isinstance(base, dict) and isinstance(change, dict):
+        return {k: deep_merge(base.get(k), v) for k, v in change.items()} | {
+            k: v for k, v in base.items() if k not in change
+        }
+    return change
+
+
+def config_with(stack: str, changes: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config with `changes` (full keys → values, objects deep-merged).
+
+    A value of None removes the key.
+    """
+    config, secret_keys = stack_config(stack)
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+            continue
+        current = config.get(key)
+        if isinstance(value, dict) and current is not None:
+            value = deep_merge(json.loads(current), value)
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+def run_with(stack: str, changes: dict[str, Any], secrets: dict[str, str] | None = None) -> Run:
+    """Run `stack` with changed config; `secrets` adds secret config values (name → value)."""
+    config, secret_keys = config_with(stack, changes)
+    for name, value in (secrets or {}).items():
+        config[f"vidgo-infra:{name}"] = value
+        secret_keys.append(f"vidgo-infra:{name}")
+    return run_program(stack, config, secret_keys)
+
+
+@pytest.fixture(scope="session")
+def prod() -> Run:
+    return run_program("prod")
+
+
+@pytest.fixture(scope="session")
+def staging() -> Run:
+    return run_program("staging")
