@@ -6,9 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_random as random
 from pulumi_gcp import storage
 
 from components.base import Component
+from components.secrets import SecretRef, stored_secret
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,15 @@ class MediaBucket(Component):
     reads the bucket as Google's CDN fill account with signed URLs (components/edge.py), so the
     seed's public-bucket CDN works without an allUsers grant. Soft delete keeps deleted or
     overwritten objects recoverable for `soft_delete_days`.
+
+    The URL signing key is generated here, with the bucket it unlocks: the edge installs it on
+    the backend bucket, and the API reads it from Secret Manager (`MEDIA_URL_SIGNING_KEY`).
     """
 
     bucket_name: pulumi.Output[str]
     url: pulumi.Output[str]
+    signing_key: pulumi.Output[str]
+    signing_key_secret: SecretRef
 
     def __init__(
         self, name: str, args: MediaBucketArgs, opts: pulumi.ResourceOptions | None = None
@@ -83,6 +90,19 @@ class MediaBucket(Component):
         )
         self.bucket_name = bucket.name
         self.url = bucket.url
+        key = random.RandomBytes(f"{name}-signing-key", length=16, opts=self.child())
+        # Cloud CDN wants the 128-bit key in base64url (RFC 4648 section 5).
+        self.signing_key = pulumi.Output.secret(
+            key.base64.apply(lambda b64: b64.replace("+", "-").replace("/", "_"))
+        )
+        self.signing_key_secret = stored_secret(
+            f"{name}-signing-key-secret",
+            project=args.project,
+            secret_id="MEDIA_URL_SIGNING_KEY",
+            value=self.signing_key,
+            labels=args.labels,
+            opts=self.child(protect=args.protect),
+        )
         self.register_outputs({"bucket_name": self.bucket_name, "url": self.url})
 
 

@@ -37,9 +37,7 @@ COMPUTED: dict[str, dict[str, Any]] = {
         "authString": "mock-auth-string",
         "serverCaCerts": [{"cert": "-----MOCK CA-----"}],
     },
-    "gcp:serviceaccount/account:Account": {},
-    "gcp:cloudrunv2/service:Service": {},
-    "gcp:projects/service:Service": {},
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": {"uptimeCheckId": "mock-uptime-id"},
 }
 
 
@@ -63,8 +61,10 @@ class PlatformMocks(Mocks):
             state["version"] = "1"
         elif args.typ == "gcp:vpcaccess/connector:Connector":
             state["selfLink"] = f"projects/{self.project}/locations/{self.region}/connectors/{name}"
-        elif args.typ == "gcp:organizations/project:Project" or args.typ.startswith("random:"):
-            state.setdefault("result", "mock-random-value")
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = "mock-password"
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            state["base64"] = "bW9jay1zaWduaW5nLWtleQ+/"
         state.setdefault("id", f"{name}-id")
         return state["id"], state
 

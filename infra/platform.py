@@ -13,11 +13,15 @@ import pulumi
 from components.audit import AuditLogs, AuditLogsArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
+from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
 from components.media_bucket import LifecycleRule, MediaBucket, MediaBucketArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.project_services import ProjectServices, ProjectServicesArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
+from components.service import CloudRunService, CloudRunServiceArgs
+from stacks.config import PlatformConfig, ServiceConfig
 from stacks.loader import StackInputs
 
 
@@ -74,7 +78,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         ),
         opts=after_apis,
     )
-    AppSecrets(
+    app_secrets = AppSecrets(
         "app-secrets",
         AppSecretsArgs(
             project=project,
@@ -92,9 +96,111 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     AuditLogs("audit", AuditLogsArgs(project=project), opts=after_apis)
 
+    api = CloudRunService(
+        "api",
+        service_args(
+            cfg,
+            cfg.services.api,
+            secret_env={
+                **app_secrets.refs,
+                "DATABASE_URL": database.url,
+                "REDIS_URL": cache.url,
+                "REDIS_CA_CERT": cache.ca_cert,
+                "MEDIA_URL_SIGNING_KEY": media.signing_key_secret,
+            },
+            env={
+                "MEDIA_BUCKET": cfg.bucket.name,
+                "MEDIA_BASE_URL": media_base_url(cfg),
+                "MEDIA_URL_SIGNING_KEY_NAME": MEDIA_SIGNING_KEY_NAME,
+            },
+            cloudsql_instances=[database.connection_name],
+            vpc_connector=network.connector_id,
+            buckets=[media.bucket_name],
+        ),
+        opts=after_apis,
+    )
+    web = CloudRunService("web", service_args(cfg, cfg.services.web), opts=after_apis)
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            project=project,
+            region=region,
+            static_ip_name=cfg.edge.static_ip_name,
+            site_hosts=cfg.site_hosts,
+            api_host=cfg.api_host,
+            media_host=cfg.media_host,
+            media_path=cfg.edge.media_path,
+            api_service_name=api.service_name,
+            web_service_name=web.service_name,
+            web_cdn=cfg.edge.web_cdn,
+            media_bucket_name=media.bucket_name,
+            media_signing_key=media.signing_key,
+            armor=ArmorArgs(**cfg.edge.armor.model_dump()),
+            labels=labels,
+            protect=cfg.protect,
+        ),
+        opts=after_apis,
+    )
+    Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            project=project,
+            api_service_name=cfg.services.api.name,
+            web_service_name=cfg.services.web.name,
+            api_host=cfg.api_host,
+            health_path=cfg.services.api.health_path,
+            labels=labels,
+            **cfg.monitoring.model_dump(),
+        ),
+        opts=after_apis,
+    )
+
     return {
+        "static_ip": edge.ip_address,
+        "dns_records": edge.ip_address.apply(lambda ip: dns_records(cfg, ip)),
+        "dns_zone": cfg.zone,
+        "hosts": cfg.hosts,
+        "health_url": f"https://{cfg.api_host}{cfg.services.api.health_path}",
+        "service_urls": {
+            "web": f"https://{cfg.domain}",
+            "api": f"https://{cfg.api_host}",
+            "media": media_base_url(cfg),
+        },
+        "cloud_run_services": {"api": api.service_name, "web": web.service_name},
         "sql_connection_name": database.connection_name,
         "redis_host": cache.host,
         "media_bucket": media.bucket_name,
         "registry_path": registry.path,
     }
+
+
+def service_args(cfg: PlatformConfig, service: ServiceConfig, **wiring) -> CloudRunServiceArgs:
+    settings = service.model_dump(exclude={"name", "env"})
+    return CloudRunServiceArgs(
+        project=cfg.project,
+        region=cfg.region,
+        service_name=service.name,
+        env={**service.env, **wiring.pop("env", {})},
+        labels=cfg.resource_labels,
+        protect=cfg.protect,
+        **settings,
+        **wiring,
+    )
+
+
+def media_base_url(cfg: PlatformConfig) -> str:
+    if cfg.media_host:
+        return f"https://{cfg.media_host}"
+    return f"https://{cfg.domain}{cfg.edge.media_path}"
+
+
+def dns_records(cfg: PlatformConfig, ip: str) -> list[dict[str, Any]]:
+    """The A records to enter at GoDaddy, named relative to the zone (seed section 4.1)."""
+    return [
+        {"type": "A", "name": record_name(host, cfg.zone), "value": ip, "ttl": cfg.edge.dns_ttl}
+        for host in cfg.hosts
+    ]
+
+
+def record_name(host: str, zone: str) -> str:
+    return "@" if host == zone else host.removesuffix(f".{zone}")

@@ -1,0 +1,339 @@
+"""The global HTTPS load balancer in front of the platform (seed sections 3.2 and 3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_gcp import compute, organizations, storage
+
+from components.base import Component
+
+# pulumi-gcp changed this default between majors; it is written out on every backend and rule.
+SCHEME = "EXTERNAL_MANAGED"
+# Google's preconfigured WAF rule sets for the OWASP Top 10 (ModSecurity CRS 3.3).
+OWASP_RULE_SETS = (
+    "sqli-v33-stable",
+    "xss-v33-stable",
+    "lfi-v33-stable",
+    "rfi-v33-stable",
+    "rce-v33-stable",
+    "methodenforcement-v33-stable",
+    "scannerdetection-v33-stable",
+    "protocolattack-v33-stable",
+    "sessionfixation-v33-stable",
+)
+MEDIA_SIGNING_KEY_NAME = "media-signing-key"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArmorArgs:
+    rate_limit_requests: int
+    rate_limit_interval_seconds: int
+    owasp_mode: str  # "preview" or "enforce"
+    owasp_sensitivity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeArgs:
+    project: str
+    region: str
+    static_ip_name: str
+    site_hosts: Sequence[str]  # apex (and www): the web service, media under media_path
+    api_host: str
+    media_host: str | None  # when set, media is served on this host instead of media_path
+    media_path: str
+    api_service_name: pulumi.Input[str]
+    web_service_name: pulumi.Input[str]
+    web_cdn: bool
+    media_bucket_name: pulumi.Input[str]
+    # Key Cloud CDN checks media URLs against (base64url, 16 bytes); the API signs with it.
+    media_signing_key: pulumi.Input[str]
+    armor: ArmorArgs
+    labels: Mapping[str, str] = field(default_factory=dict)
+    protect: bool = False
+
+
+class Edge(Component):
+    """Static IP → forwarding rules (443, and 80 that only redirects) → HTTPS proxy with one
+    Google-managed certificate per host and a TLS 1.2+ MODERN policy → URL map → backends:
+    the web service (Cloud CDN), the API (Cloud Armor) and the media bucket (Cloud CDN).
+
+    One certificate per host, all auto-named: adding a host adds a certificate next to the
+    others, and a changed one is created before the old one leaves the proxy, so no host loses
+    TLS while a new certificate provisions.
+    """
+
+    ip_address: pulumi.Output[str]
+    certificate_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("vidgo:platform:Edge", name, opts)
+        address = compute.GlobalAddress(
+            f"{name}-ip",
+            project=args.project,
+            name=args.static_ip_name,
+            address_type="EXTERNAL",
+            ip_version="IPV4",
+            labels=dict(args.labels),
+            # The address is what GoDaddy points at: losing it means new DNS records.
+            opts=self.child(protect=args.protect),
+        )
+        armor = self._armor(name, args)
+        api = self._serverless_backend(name, "api", args, args.api_service_name, armor=armor)
+        web = self._serverless_backend(name, "web", args, args.web_service_name, cdn=args.web_cdn)
+        media = self._media_backend(name, args)
+
+        url_map = compute.URLMap(
+            f"{name}-url-map",
+            project=args.project,
+            description="web by default; api host to the API; media from the bucket",
+            default_service=web.id,
+            host_rules=route_hosts(args),
+            path_matchers=[
+                compute.URLMapPathMatcherArgs(
+                    name="api",
+                    default_service=api.id,
+                    # "/api/*" alone does not match "/api" itself.
+                    path_rules=[
+                        compute.URLMapPathMatcherPathRuleArgs(
+                            paths=["/api", "/api/*"], service=api.id
+                        )
+                    ],
+                ),
+                compute.URLMapPathMatcherArgs(
+                    name="site",
+                    default_service=web.id,
+                    path_rules=None
+                    if args.media_host
+                    else [
+                        compute.URLMapPathMatcherPathRuleArgs(
+                            paths=[args.media_path, f"{args.media_path}/*"], service=media.id
+                        )
+                    ],
+                ),
+                *(
+                    [compute.URLMapPathMatcherArgs(name="media", default_service=media.id)]
+                    if args.media_host
+                    else []
+                ),
+            ],
+            opts=self.child(),
+        )
+        certificates = {
+            host: compute.ManagedSslCertificate(
+                f"{name}-cert-{host.replace('.', '-')}",
+                project=args.project,
+                managed=compute.ManagedSslCertificateManagedArgs(domains=[host]),
+                opts=self.child(),
+            )
+            for host in all_hosts(args)
+        }
+        tls_policy = compute.SSLPolicy(
+            f"{name}-tls-policy",
+            project=args.project,
+            profile="MODERN",
+            min_tls_version="TLS_1_2",
+            opts=self.child(),
+        )
+        https_proxy = compute.TargetHttpsProxy(
+            f"{name}-https-proxy",
+            project=args.project,
+            url_map=url_map.id,
+            ssl_certificates=[cert.id for cert in certificates.values()],
+            ssl_policy=tls_policy.id,
+            opts=self.child(),
+        )
+        compute.GlobalForwardingRule(
+            f"{name}-https-rule",
+            project=args.project,
+            target=https_proxy.id,
+            ip_address=address.id,
+            ip_protocol="TCP",
+            port_range="443",
+            load_balancing_scheme=SCHEME,
+            labels=dict(args.labels),
+            opts=self.child(),
+        )
+        self._http_redirect(name, args, address)
+
+        self.ip_address = address.address
+        self.certificate_ids = {host: cert.id for host, cert in certificates.items()}
+        self.register_outputs({"ip_address": self.ip_address})
+
+    def _armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
+        """Per-client rate limit (enforced) and the OWASP rule sets (preview or enforce)."""
+        preview = args.armor.owasp_mode == "preview"
+        owasp_rules = [
+            compute.SecurityPolicyRuleArgs(
+                priority=2000 + index,
+                action="deny(403)",
+                preview=preview,
+                description=f"OWASP: {rule_set}",
+                match=compute.SecurityPolicyRuleMatchArgs(
+                    expr=compute.SecurityPolicyRuleMatchExprArgs(
+                        expression=f"evaluatePreconfiguredWaf('{rule_set}', "
+                        f"{{'sensitivity': {args.armor.owasp_sensitivity}}})"
+                    )
+                ),
+            )
+            for index, rule_set in enumerate(OWASP_RULE_SETS)
+        ]
+        everyone = compute.SecurityPolicyRuleMatchArgs(
+            versioned_expr="SRC_IPS_V1",
+            config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]),
+        )
+        rate_limit = compute.SecurityPolicyRuleArgs(
+            priority=1000,
+            action="throttle",
+            description="per-client rate limit",
+            match=everyone,
+            rate_limit_options=compute.SecurityPolicyRuleRateLimitOptionsArgs(
+                enforce_on_key="IP",
+                conform_action="allow",
+                exceed_action="deny(429)",
+                rate_limit_threshold=compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                    count=args.armor.rate_limit_requests,
+                    interval_sec=args.armor.rate_limit_interval_seconds,
+                ),
+            ),
+        )
+        default = compute.SecurityPolicyRuleArgs(
+            priority=2147483647, action="allow", description="default", match=everyone
+        )
+        return compute.SecurityPolicy(
+            f"{name}-api-armor",
+            project=args.project,
+            type="CLOUD_ARMOR",
+            description="VidGo API: rate limit and OWASP rules",
+            rules=[rate_limit, *owasp_rules, default],
+            opts=self.child(),
+        )
+
+    def _serverless_backend(
+        self,
+        name: str,
+        role: str,
+        args: EdgeArgs,
+        service_name: pulumi.Input[str],
+        *,
+        armor: compute.SecurityPolicy | None = None,
+        cdn: bool = False,
+    ) -> compute.BackendService:
+        # No explicit NEG name: a changed NEG is created beside the old one, then swapped.
+        neg = compute.RegionNetworkEndpointGroup(
+            f"{name}-{role}-neg",
+            project=args.project,
+            region=args.region,
+            network_endpoint_type="SERVERLESS",
+            cloud_run=compute.RegionNetworkEndpointGroupCloudRunArgs(service=service_name),
+            opts=self.child(),
+        )
+        # Serverless NEGs take no health check, port name or timeout (the timeout is Cloud Run's).
+        return compute.BackendService(
+            f"{name}-{role}-backend",
+            project=args.project,
+            protocol="HTTPS",
+            load_balancing_scheme=SCHEME,
+            backends=[compute.BackendServiceBackendArgs(group=neg.id)],
+            log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
+            security_policy=armor.id if armor else None,
+            enable_cdn=cdn,
+            cdn_policy=compute.BackendServiceCdnPolicyArgs(
+                # Honour the app's Cache-Control (the seed's nginx marks assets immutable),
+                # cache static content types that have none.
+                cache_mode="CACHE_ALL_STATIC",
+                default_ttl=3600,
+                client_ttl=3600,
+                max_ttl=86400,
+                serve_while_stale=86400,
+            )
+            if cdn
+            else None,
+            opts=self.child(),
+        )
+
+    def _media_backend(self, name: str, args: EdgeArgs) -> compute.BackendBucket:
+        """The media bucket behind Cloud CDN with signed URLs: the bucket stays private (public
+        access prevention enforced) and only Google's CDN fill account may read it."""
+        backend = compute.BackendBucket(
+            f"{name}-media-backend",
+            project=args.project,
+            bucket_name=args.media_bucket_name,
+            enable_cdn=True,
+            cdn_policy=compute.BackendBucketCdnPolicyArgs(
+                cache_mode="CACHE_ALL_STATIC",
+                default_ttl=3600,
+                max_ttl=86400,
+                signed_url_cache_max_age_sec=3600,
+            ),
+            opts=self.child(),
+        )
+        key = compute.BackendBucketSignedUrlKey(
+            f"{name}-media-signing-key",
+            project=args.project,
+            name=MEDIA_SIGNING_KEY_NAME,
+            backend_bucket=backend.name,
+            key_value=pulumi.Output.secret(args.media_signing_key),
+            opts=self.child(parent=backend),
+        )
+        # Google creates the CDN fill account when the first signing key is added.
+        project_number = organizations.get_project_output(project_id=args.project).number
+        storage.BucketIAMMember(
+            f"{name}-cdn-reads-media",
+            bucket=args.media_bucket_name,
+            role="roles/storage.objectViewer",
+            member=project_number.apply(
+                lambda number: (
+                    f"serviceAccount:service-{number}@cloud-cdn-fill.iam.gserviceaccount.com"
+                )
+            ),
+            opts=self.child(depends_on=[key]),
+        )
+        return backend
+
+    def _http_redirect(self, name: str, args: EdgeArgs, address: compute.GlobalAddress) -> None:
+        """Port 80 answers every request with a redirect to HTTPS and serves nothing."""
+        redirect_map = compute.URLMap(
+            f"{name}-http-redirect",
+            project=args.project,
+            description="redirect every HTTP request to HTTPS",
+            default_url_redirect=compute.URLMapDefaultUrlRedirectArgs(
+                https_redirect=True,
+                redirect_response_code="MOVED_PERMANENTLY_DEFAULT",
+                strip_query=False,
+            ),
+            opts=self.child(),
+        )
+        http_proxy = compute.TargetHttpProxy(
+            f"{name}-http-proxy",
+            project=args.project,
+            url_map=redirect_map.id,
+            opts=self.child(),
+        )
+        compute.GlobalForwardingRule(
+            f"{name}-http-rule",
+            project=args.project,
+            target=http_proxy.id,
+            ip_address=address.id,
+            ip_protocol="TCP",
+            port_range="80",
+            load_balancing_scheme=SCHEME,
+            labels=dict(args.labels),
+            opts=self.child(),
+        )
+
+
+def all_hosts(args: EdgeArgs) -> list[str]:
+    return [*args.site_hosts, args.api_host, *([args.media_host] if args.media_host else [])]
+
+
+def route_hosts(args: EdgeArgs) -> list[compute.URLMapHostRuleArgs]:
+    rules = [
+        compute.URLMapHostRuleArgs(hosts=[args.api_host], path_matcher="api"),
+        compute.URLMapHostRuleArgs(hosts=list(args.site_hosts), path_matcher="site"),
+    ]
+    if args.media_host:
+        rules.append(compute.URLMapHostRuleArgs(hosts=[args.media_host], path_matcher="media"))
+    return rules

@@ -1,0 +1,215 @@
+"""A Cloud Run service with its own least-privilege identity, reachable only through the LB."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_gcp import cloudrunv2, projects, secretmanager, serviceaccount, storage
+
+from components.base import Component
+from components.secrets import SecretRef
+
+# Every service writes its own logs, metrics and traces; nothing more is project-wide.
+BASE_PROJECT_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/cloudtrace.agent",
+)
+
+# The application's pipeline deploys new images (`gcloud run deploy --image ...`), so Pulumi must
+# not put the config image back. With `refresh: always` (Pulumi.yaml) state holds the deployed
+# image, and these fields keep it; see README, "Who owns the image".
+PIPELINE_OWNED = ["template.containers[0].image", "client", "clientVersion"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloudRunServiceArgs:
+    project: str
+    region: str
+    service_name: str
+    image: str
+    cpu: str
+    memory: str
+    min_instances: int
+    max_instances: int
+    concurrency: int
+    timeout_seconds: int
+    cpu_idle: bool
+    startup_cpu_boost: bool
+    health_path: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Environment variable → secret; the identity gets accessor on exactly these secrets.
+    secret_env: Mapping[str, SecretRef] = field(default_factory=dict)
+    # Connection names of Cloud SQL instances to mount at /cloudsql (and to be a client of).
+    cloudsql_instances: Sequence[pulumi.Input[str]] = ()
+    # Egress to private ranges (Cloud SQL, Redis) through this connector; the rest goes direct.
+    vpc_connector: pulumi.Input[str] | None = None
+    # Buckets the service reads and writes objects in.
+    buckets: Sequence[pulumi.Input[str]] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    protect: bool = False
+
+
+class CloudRunService(Component):
+    """Ingress is limited to internal and Cloud Load Balancing traffic and the run.app URL is
+    off, so every request passes the load balancer (and its Cloud Armor policy). Anyone may
+    invoke through it, as with the seed's --allow-unauthenticated: the invoker IAM check is
+    disabled, as Google now recommends for public services, instead of an allUsers binding
+    (which domain-restricted-sharing organisation policies reject)."""
+
+    service_name: pulumi.Output[str]
+    uri: pulumi.Output[str]
+    service_account_email: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: CloudRunServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("vidgo:platform:CloudRunService", name, opts)
+        identity = serviceaccount.Account(
+            f"{name}-identity",
+            project=args.project,
+            account_id=f"{args.service_name}-run"[:30],
+            display_name=f"Cloud Run service {args.service_name}",
+            opts=self.child(),
+        )
+        grants = self._grant(name, args, identity.member)
+        service = cloudrunv2.Service(
+            f"{name}-service",
+            project=args.project,
+            name=args.service_name,
+            location=args.region,
+            ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+            default_uri_disabled=True,
+            invoker_iam_disabled=True,
+            deletion_protection=args.protect,
+            labels=dict(args.labels),
+            template=cloudrunv2.ServiceTemplateArgs(
+                service_account=identity.email,
+                timeout=f"{args.timeout_seconds}s",
+                max_instance_request_concurrency=args.concurrency,
+                scaling=cloudrunv2.ServiceTemplateScalingArgs(
+                    min_instance_count=args.min_instances,
+                    max_instance_count=args.max_instances,
+                ),
+                vpc_access=cloudrunv2.ServiceTemplateVpcAccessArgs(
+                    connector=args.vpc_connector,
+                    # The API calls AI providers on the internet: only private ranges use the
+                    # connector (all-traffic egress would need Cloud NAT).
+                    egress="PRIVATE_RANGES_ONLY",
+                )
+                if args.vpc_connector is not None
+                else None,
+                volumes=[
+                    cloudrunv2.ServiceTemplateVolumeArgs(
+                        name="cloudsql",
+                        cloud_sql_instance=cloudrunv2.ServiceTemplateVolumeCloudSqlInstanceArgs(
+                            instances=list(args.cloudsql_instances)
+                        ),
+                    )
+                ]
+                if args.cloudsql_instances
+                else None,
+                containers=[self._container(args)],
+            ),
+            # The revision must not start before its identity can read its secrets.
+            opts=self.child(protect=args.protect, depends_on=grants, ignore_changes=PIPELINE_OWNED),
+        )
+        self.service_name = service.name
+        self.uri = service.uri
+        self.service_account_email = identity.email
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "uri": self.uri,
+                "service_account_email": self.service_account_email,
+            }
+        )
+
+    def _grant(
+        self, name: str, args: CloudRunServiceArgs, member: pulumi.Output[str]
+    ) -> list[pulumi.Resource]:
+        roles = [*BASE_PROJECT_ROLES]
+        if args.cloudsql_instances:
+            roles.append("roles/cloudsql.client")
+        grants: list[pulumi.Resource] = [
+            projects.IAMMember(
+                f"{name}-{role.split('/')[1].replace('.', '-').lower()}",
+                project=args.project,
+                role=role,
+                member=member,
+                opts=self.child(),
+            )
+            for role in roles
+        ]
+        # Per secret, never project-wide: the service reads only the secrets it is handed.
+        grants += [
+            secretmanager.SecretIamMember(
+                f"{name}-reads-{env_name.lower().replace('_', '-')}",
+                project=args.project,
+                secret_id=ref.secret.id,
+                role="roles/secretmanager.secretAccessor",
+                member=member,
+                opts=self.child(),
+            )
+            for env_name, ref in sorted(args.secret_env.items())
+        ]
+        grants += [
+            storage.BucketIAMMember(
+                f"{name}-uses-bucket-{index}",
+                bucket=bucket,
+                role="roles/storage.objectUser",
+                member=member,
+                opts=self.child(),
+            )
+            for index, bucket in enumerate(args.buckets)
+        ]
+        return grants
+
+    @staticmethod
+    def _container(args: CloudRunServiceArgs) -> cloudrunv2.ServiceTemplateContainerArgs:
+        probe = cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(path=args.health_path)
+        envs = [
+            cloudrunv2.ServiceTemplateContainerEnvArgs(name=key, value=value)
+            for key, value in sorted(args.env.items())
+        ] + [
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name=key,
+                value_source=cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
+                    secret_key_ref=cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
+                        secret=ref.secret.secret_id, version=ref.version
+                    )
+                ),
+            )
+            for key, ref in sorted(args.secret_env.items())
+        ]
+        return cloudrunv2.ServiceTemplateContainerArgs(
+            image=args.image,
+            ports=cloudrunv2.ServiceTemplateContainerPortsArgs(container_port=8080),
+            resources=cloudrunv2.ServiceTemplateContainerResourcesArgs(
+                limits={"cpu": args.cpu, "memory": args.memory},
+                cpu_idle=args.cpu_idle,
+                startup_cpu_boost=args.startup_cpu_boost,
+            ),
+            envs=envs,
+            volume_mounts=[
+                cloudrunv2.ServiceTemplateContainerVolumeMountArgs(
+                    name="cloudsql", mount_path="/cloudsql"
+                )
+            ]
+            if args.cloudsql_instances
+            else None,
+            # Startup: up to 60 s for a cold start (migrations, model clients) before traffic.
+            startup_probe=cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
+                http_get=probe, period_seconds=5, timeout_seconds=3, failure_threshold=12
+            ),
+            liveness_probe=cloudrunv2.ServiceTemplateContainerLivenessProbeArgs(
+                http_get=cloudrunv2.ServiceTemplateContainerLivenessProbeHttpGetArgs(
+                    path=args.health_path
+                ),
+                period_seconds=30,
+                timeout_seconds=5,
+                failure_threshold=3,
+            ),
+        )
