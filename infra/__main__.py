@@ -1,10 +1,14 @@
-"""The Pulumi program (Pulumi.yaml `main: infra/`): stack config → platform → stack outputs."""
+"""Two entry points share this file, as Python requires of `main: infra/` and `python -m infra`.
 
-import pulumi
+- Pulumi's host runs it with `runpy.run_path("infra/")` (no package): the Pulumi program.
+- `python -m infra ...` runs it as part of the `infra` package: the vidgo-infra command.
+"""
 
-from infra.platform import build_platform
-from stacks.loader import load_stack
+if __package__ == "infra":
+    from infra.cli import main
 
-outputs = build_platform(load_stack())
-for key, value in outputs.items():
-    pulumi.export(key, value)
+    raise SystemExit(main())
+
+from infra.program import declare
+
+declare()

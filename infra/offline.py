@@ -221,4 +221,6 @@ def redact(value: Any) -> Any:
         return [redact(v) for v in value]
     if value == rpc.UNKNOWN:
         return "(known after up)"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine's wire format makes every number a float
     return value

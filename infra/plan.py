@@ -1,0 +1,183 @@
+"""Render an inventory as `pulumi preview` would list it, with each resource's key settings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from infra.offline import PLACEHOLDER_IP
+
+AFTER_UP = "(known after pulumi up)"
+
+# Type token → the settings a reviewer looks for first: (label, input path).
+KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
+    "gcp:projects/service:Service": [("api", "service")],
+    "gcp:compute/network:Network": [("auto_subnets", "autoCreateSubnetworks")],
+    "gcp:compute/subnetwork:Subnetwork": [
+        ("range", "ipCidrRange"),
+        ("flow_logs", "logConfig.flowSampling"),
+    ],
+    "gcp:compute/globalAddress:GlobalAddress": [
+        ("name", "name"),
+        ("range", "address"),
+        ("prefix", "prefixLength"),
+        ("purpose", "purpose"),
+    ],
+    "gcp:vpcaccess/connector:Connector": [
+        ("range", "ipCidrRange"),
+        ("machine", "machineType"),
+        ("min", "minInstances"),
+        ("max", "maxInstances"),
+    ],
+    "gcp:sql/databaseInstance:DatabaseInstance": [
+        ("name", "name"),
+        ("version", "databaseVersion"),
+        ("tier", "settings.tier"),
+        ("disk_gb", "settings.diskSize"),
+        ("disk", "settings.diskType"),
+        ("availability", "settings.availabilityType"),
+        ("public_ip", "settings.ipConfiguration.ipv4Enabled"),
+        ("backups", "settings.backupConfiguration.startTime"),
+        ("kept", "settings.backupConfiguration.backupRetentionSettings.retainedBackups"),
+    ],
+    "gcp:sql/database:Database": [("name", "name")],
+    "gcp:sql/user:User": [("name", "name")],
+    "gcp:redis/instance:Instance": [
+        ("name", "name"),
+        ("version", "redisVersion"),
+        ("tier", "tier"),
+        ("size_gb", "memorySizeGb"),
+        ("auth", "authEnabled"),
+        ("tls", "transitEncryptionMode"),
+    ],
+    "gcp:storage/bucket:Bucket": [
+        ("name", "name"),
+        ("location", "location"),
+        ("public_access", "publicAccessPrevention"),
+        ("cors", "cors[0].origins"),
+    ],
+    "gcp:secretmanager/secret:Secret": [("id", "secretId")],
+    "gcp:artifactregistry/repository:Repository": [
+        ("id", "repositoryId"),
+        ("format", "format"),
+    ],
+    "gcp:serviceaccount/account:Account": [("id", "accountId")],
+    "gcp:projects/iAMMember:IAMMember": [("role", "role")],
+    "gcp:secretmanager/secretIamMember:SecretIamMember": [("role", "role")],
+    "gcp:storage/bucketIAMMember:BucketIAMMember": [("role", "role")],
+    "gcp:cloudrunv2/service:Service": [
+        ("name", "name"),
+        ("cpu", "template.containers[0].resources.limits.cpu"),
+        ("memory", "template.containers[0].resources.limits.memory"),
+        ("min", "template.scaling.minInstanceCount"),
+        ("max", "template.scaling.maxInstanceCount"),
+        ("concurrency", "template.maxInstanceRequestConcurrency"),
+        ("timeout", "template.timeout"),
+        ("ingress", "ingress"),
+        ("image", "template.containers[0].image"),
+    ],
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": [
+        ("type", "networkEndpointType"),
+    ],
+    "gcp:compute/backendService:BackendService": [
+        ("scheme", "loadBalancingScheme"),
+        ("cdn", "enableCdn"),
+    ],
+    "gcp:compute/backendBucket:BackendBucket": [("cdn", "enableCdn")],
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": [("domains", "managed.domains")],
+    "gcp:compute/sSLPolicy:SSLPolicy": [("profile", "profile"), ("min_tls", "minTlsVersion")],
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": [
+        ("port", "portRange"),
+        ("scheme", "loadBalancingScheme"),
+    ],
+    "gcp:compute/uRLMap:URLMap": [("hosts", "hostRules")],
+    "gcp:monitoring/alertPolicy:AlertPolicy": [("title", "displayName")],
+    "gcp:monitoring/notificationChannel:NotificationChannel": [
+        ("email", "labels.email_address")
+    ],
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": [("check", "displayName")],
+}
+
+
+def lookup(inputs: Any, path: str) -> Any:
+    """`settings.backupConfiguration.startTime`, `template.containers[0].image` → the value."""
+    value = inputs
+    for part in path.replace("[", ".[").split("."):
+        if value is None:
+            return None
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and len(value) > index else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def key_settings(resource: dict[str, Any]) -> str:
+    inputs = resource.get("inputs") or {}
+    parts = []
+    for label, path in KEY_SETTINGS.get(resource["type"], []):
+        value = lookup(inputs, path)
+        if label == "hosts" and isinstance(value, list):
+            value = [host for rule in value for host in rule.get("hosts", [])]
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        parts.append(f"{label}={value}")
+    if resource["type"] == "gcp:compute/securityPolicy:SecurityPolicy":
+        parts.append(f"rules={len(inputs.get('rules') or [])}")
+    if resource["type"] == "gcp:compute/globalAddress:GlobalAddress" and "purpose" not in inputs:
+        parts.append(f"address={AFTER_UP}")
+    return "  ".join(parts)
+
+
+def render_tree(document: dict[str, Any]) -> list[str]:
+    resources = document["resources"]
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for name, resource in resources.items():
+        children[resource["parent"]].append(name)
+
+    lines = [f"pulumi:pulumi:Stack  vidgo-infra-{document['stack']}"]
+
+    def walk(parent: str | None, prefix: str) -> None:
+        names = sorted(children[parent], key=lambda n: (bool(children[n]), resources[n]["type"], n))
+        for i, name in enumerate(names):
+            last = i == len(names) - 1
+            resource = resources[name]
+            flags = "  [protected]" if resource.get("protect") else ""
+            settings = key_settings(resource)
+            line = f"{prefix}{'└─ ' if last else '├─ '}{resource['type']}  {name}{flags}"
+            lines.append(f"{line}  {settings}" if settings else line)
+            walk(name, prefix + ("   " if last else "│  "))
+
+    walk(None, "")
+    return lines
+
+
+def render_counts(document: dict[str, Any]) -> list[str]:
+    counts = document["counts"]
+    width = max(len(t) for t in counts)
+    total = sum(n for t, n in counts.items() if not t.startswith("vidgo:"))
+    lines = [f"  {t:<{width}}  {n:>3}" for t, n in counts.items()]
+    return [*lines, f"  {'resources (components not counted)':<{width}}  {total:>3}"]
+
+
+def render_dns(document: dict[str, Any]) -> list[str]:
+    outputs = document["outputs"]
+    lines = [f"  zone {outputs.get('dns_zone')} at GoDaddy:", "  Type  Name          Value                      TTL"]
+    for record in outputs.get("dns_records") or []:
+        value = AFTER_UP if record["value"] == PLACEHOLDER_IP else record["value"]
+        lines.append(f"  {record['type']:<5} {record['name']:<13} {value:<26} {record['ttl']}")
+    return lines
+
+
+def render_outputs(document: dict[str, Any]) -> list[str]:
+    def shown(value: Any) -> Any:
+        return AFTER_UP if value == PLACEHOLDER_IP else value
+
+    return [
+        f"  {key}: {shown(value)}"
+        for key, value in document["outputs"].items()
+        if key not in ("dns_records",)
+    ]

@@ -1,0 +1,32 @@
+"""The reviewed inventories in tests/snapshots/ match what the code declares now.
+
+A change to the platform shows up in a pull request as a diff of these files; this test fails
+when the code changed and the snapshots were not regenerated (`make snapshots`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra import inventory
+from infra.diff import compare, render
+from infra.offline import stacks
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_snapshot_is_current(stack, request):
+    run = request.getfixturevalue(stack)
+    path = inventory.snapshot_path(stack)
+    assert path.exists(), f"no snapshot for {stack}: run `make snapshots`"
+    now = inventory.inventory(run)
+    changes = compare(inventory.load(path), now)
+    assert not changes, (
+        "\n".join(render(changes, str(path), f"{stack} (code now)"))
+        + "\n\nReview the change above, then run `make snapshots` and commit the result."
+    )
+    # Byte for byte too, so the committed file is exactly what `make snapshots` writes.
+    assert path.read_text() == inventory.dump(now)
+
+
+def test_every_stack_has_a_snapshot():
+    assert {p.stem for p in inventory.SNAPSHOTS.glob("*.yaml")} == set(stacks())
