@@ -108,7 +108,10 @@ def run_plan(args) -> int:
         ("Resources by type", plan.render_counts(document)),
         ("GoDaddy DNS records (vidgo-infra dns STACK after pulumi up)", plan.render_dns(document)),
         ("Stack outputs", plan.render_outputs(document)),
-        ("Monthly cost estimate (vidgo-infra cost STACK for the breakdown)", _cost(args.stack, document)),
+        (
+            "Monthly cost estimate (vidgo-infra cost STACK for the breakdown)",
+            _cost(args.stack, document),
+        ),
     ]
     for title, lines in sections:
         if title:

@@ -62,7 +62,9 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
 def render(changes: list[Change], left: str, right: str) -> list[str]:
     if not changes:
         return [f"No differences between {left} and {right}."]
-    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")}
+    counts = {
+        kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")
+    }
     lines = [
         f"{left} → {right}: "
         + ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)

@@ -92,9 +92,7 @@ KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
     ],
     "gcp:compute/uRLMap:URLMap": [("hosts", "hostRules")],
     "gcp:monitoring/alertPolicy:AlertPolicy": [("title", "displayName")],
-    "gcp:monitoring/notificationChannel:NotificationChannel": [
-        ("email", "labels.email_address")
-    ],
+    "gcp:monitoring/notificationChannel:NotificationChannel": [("email", "labels.email_address")],
     "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": [("check", "displayName")],
 }
 
@@ -165,7 +163,10 @@ def render_counts(document: dict[str, Any]) -> list[str]:
 
 def render_dns(document: dict[str, Any]) -> list[str]:
     outputs = document["outputs"]
-    lines = [f"  zone {outputs.get('dns_zone')} at GoDaddy:", "  Type  Name          Value                      TTL"]
+    lines = [
+        f"  zone {outputs.get('dns_zone')} at GoDaddy:",
+        "  Type  Name          Value                      TTL",
+    ]
     for record in outputs.get("dns_records") or []:
         value = AFTER_UP if record["value"] == PLACEHOLDER_IP else record["value"]
         lines.append(f"  {record['type']:<5} {record['name']:<13} {value:<26} {record['ttl']}")

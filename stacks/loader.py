@@ -10,6 +10,7 @@ works as users expect. Each top-level field of the model is one key in the proje
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import dataclass
 
 import pulumi
@@ -43,11 +44,9 @@ def load_stack() -> StackInputs:
     problems: list[str] = []
     gcp = pulumi.Config("gcp")
     for field, key in PROJECT_KEYS.items():
-        raw[field] = gcp.get(key.split(":")[1])
-        if raw[field] is None:
-            problems.append(
-                f"{stack_file}: {key}: required (set it with `pulumi config set {key}`)"
-            )
+        value = gcp.get(key.split(":")[1])
+        if value is not None:  # when unset, the model reports it once (see _describe)
+            raw[field] = value
     raw.setdefault("environment", stack)
 
     config = None
@@ -107,7 +106,20 @@ def _describe(error: dict, project: str, stack_file: str) -> str:
     if sep and head.isidentifier():
         path, message = f"{path}.{head}", rest
     if error["type"] == "extra_forbidden":
-        message = "unknown key"
+        message = f"unknown key (allowed: {', '.join(_allowed_keys(error['loc']))})"
+    elif error["type"] == "missing" and field in PROJECT_KEYS:
+        message = f"required (set it with `pulumi config set {key}`)"
     elif error["type"] == "missing":
         message = "required"
     return f"{stack_file}: {path}: {message}"
+
+
+def _allowed_keys(location: tuple[str | int, ...]) -> list[str]:
+    """The keys a stack file may set where the unknown key at `location` was found."""
+    model: typing.Any = PlatformConfig
+    for part in location[:-1]:
+        if isinstance(part, int):  # an item of a list of settings, such as bucket.lifecycle
+            (model,) = typing.get_args(model)
+        else:
+            model = model.model_fields[part].annotation
+    return sorted(model.model_fields)

@@ -21,7 +21,7 @@ SECRET = "gcp:secretmanager/secret:Secret"
 VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
 VPC = "gcp:compute/network:Network"
 SUBNET = "gcp:compute/subnetwork:Subnetwork"
-PSA_RANGE = "gcp:compute/globalAddress:GlobalAddress"
+ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 PSA = "gcp:servicenetworking/connection:Connection"
 CONNECTOR = "gcp:vpcaccess/connector:Connector"
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
@@ -151,12 +151,13 @@ def test_connector_uses_the_seeds_range_scaled_by_instances(run):
 
 
 def test_private_services_access_is_an_internal_peering_range_that_is_abandoned(run):
-    psa_range = run.one(PSA_RANGE).inputs
     connection = run.one(PSA)
-    assert psa_range["purpose"] == "VPC_PEERING"
-    assert psa_range["addressType"] == "INTERNAL"
     assert connection.inputs["service"] == "servicenetworking.googleapis.com"
-    assert connection.inputs["reservedPeeringRanges"] == [psa_range["name"]]
+    [reserved] = connection.inputs["reservedPeeringRanges"]
+    [psa_range] = [r for r in run.by_type(ADDRESS) if r.inputs["name"] == reserved]
+    assert psa_range.urn in connection.dependencies
+    assert psa_range.inputs["purpose"] == "VPC_PEERING"
+    assert psa_range.inputs["addressType"] == "INTERNAL"
     # Deleting the peering fails while Cloud SQL still holds an address in it.
     assert connection.inputs["deletionPolicy"] == "ABANDON"
 
@@ -178,11 +179,16 @@ def test_database_accepts_only_encrypted_connections(run):
     assert ip["sslMode"] == "ENCRYPTED_ONLY"
 
 
-def test_database_backups_allow_point_in_time_recovery(prod):
-    backups = prod.one(SQL).inputs["settings"]["backupConfiguration"]
+def test_database_backups_allow_point_in_time_recovery(run):
+    backups = run.one(SQL).inputs["settings"]["backupConfiguration"]
     assert backups["enabled"] is True
     assert backups["pointInTimeRecoveryEnabled"] is True
-    assert backups["backupRetentionSettings"] == {"retainedBackups": 7, "retentionUnit": "COUNT"}
+    assert backups["transactionLogRetentionDays"] >= 1
+
+
+def test_prod_keeps_seven_backups(prod):
+    retention = prod.one(SQL).inputs["settings"]["backupConfiguration"]["backupRetentionSettings"]
+    assert retention == {"retainedBackups": 7, "retentionUnit": "COUNT"}
 
 
 def test_database_has_the_cis_flags(run):
@@ -228,11 +234,6 @@ def test_generated_credentials_are_stored_as_secret_versions(run, secret_id):
     assert rpc.is_rpc_secret(version.inputs["secretData"])
 
 
-def test_redis_auth_string_is_never_plain(run):
-    auth = COMPUTED[REDIS]["authString"]
-    assert auth not in dump(inventory(run))
-
-
 # --- cache ----------------------------------------------------------------------------------
 
 
@@ -243,6 +244,11 @@ def test_redis_has_auth_and_tls_on_private_service_access(run):
     assert redis.inputs["connectMode"] == "PRIVATE_SERVICE_ACCESS"
     assert redis.inputs["authorizedNetwork"]
     assert run.one(PSA).urn in redis.dependencies
+
+
+def test_redis_auth_string_is_never_plain(run):
+    auth = COMPUTED[REDIS]["authString"]
+    assert auth not in dump(inventory(run))
 
 
 # --- media bucket ---------------------------------------------------------------------------
@@ -397,9 +403,8 @@ def test_every_resource_belongs_to_a_platform_component(run):
     for resource in run.resources.values():
         if not resource.custom:
             continue
-        chain, parent = [], run.resources.get(resource.parent or "")
+        parent = run.resources.get(resource.parent or "")
         while parent is not None and not COMPONENT_TYPE.fullmatch(parent.type):
-            chain.append(parent.name)
             parent = run.resources.get(parent.parent or "")
         if parent is None:
             orphans.append(resource.name)

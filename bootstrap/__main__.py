@@ -1,0 +1,44 @@
+"""The bootstrap program: run once per GCP project (stack `staging`, stack `prod`); docs/delivery.md."""
+
+import re
+
+import pulumi
+from delivery_foundation import DeliveryFoundation, DeliverySettings
+
+import delivery_roles
+
+config = pulumi.Config()
+project = pulumi.Config("gcp").require("project")
+region = pulumi.Config("gcp").get("region") or "asia-east1"
+grantable = config.get_object("deploy_grantable_roles")
+
+settings = DeliverySettings(
+    project=project,
+    region=region,
+    github_repository=config.require("github_repository"),
+    github_repository_id=config.get("github_repository_id"),
+    deploy_environment=config.get("deploy_environment"),
+    state_bucket=config.get("state_bucket") or f"{project}-pulumi-state",
+    state_location=config.get("state_location") or region.upper(),
+    kms=config.get_bool("kms") is not False,
+    grantable_roles=tuple(grantable) if grantable else delivery_roles.DEFAULT_GRANTABLE_ROLES,
+    billing_account=config.get("billing_account"),
+)
+delivery = DeliveryFoundation("delivery", settings)
+
+# The names the workflows read (`vars.NAME`), one set per main stack, which shares this
+# bootstrap stack's name: `pulumi stack output github_variables` is what to enter in GitHub.
+suffix = re.sub(r"[^A-Z0-9]+", "_", pulumi.get_stack().upper())
+github_variables = {
+    f"GCP_WORKLOAD_IDENTITY_PROVIDER_{suffix}": delivery.workload_identity_provider,
+    f"GCP_PREVIEW_SERVICE_ACCOUNT_{suffix}": delivery.preview_service_account,
+    f"GCP_DEPLOY_SERVICE_ACCOUNT_{suffix}": delivery.deploy_service_account,
+    f"PULUMI_BACKEND_URL_{suffix}": delivery.backend_url,
+}
+
+pulumi.export("backend_url", delivery.backend_url)
+pulumi.export("secrets_provider", delivery.secrets_provider)
+pulumi.export("workload_identity_provider", delivery.workload_identity_provider)
+pulumi.export("preview_service_account", delivery.preview_service_account)
+pulumi.export("deploy_service_account", delivery.deploy_service_account)
+pulumi.export("github_variables", github_variables)

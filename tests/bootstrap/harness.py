@@ -1,0 +1,120 @@
+"""Run bootstrap/ under Pulumi's mocks, as the Python host would, and keep what it declared."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
+PROJECT = "vidgo-bootstrap"
+PROJECT_NUMBER = "123456789012"
+
+
+class GcpMocks(Mocks):
+    """Inputs echoed back, plus the names and ids Google computes that the program wires on."""
+
+    def __init__(self, project: str):
+        self.project = project
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        state = dict(args.inputs)
+        pool_path = f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools"
+        if args.typ == "gcp:serviceaccount/account:Account":
+            state["email"] = f"{args.inputs['accountId']}@{self.project}.iam.gserviceaccount.com"
+            state["member"] = f"serviceAccount:{state['email']}"
+            state["name"] = f"projects/{self.project}/serviceAccounts/{state['email']}"
+        elif args.typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+            state["name"] = f"{pool_path}/{args.inputs['workloadIdentityPoolId']}"
+        elif args.typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+            state["name"] = (
+                f"{pool_path}/{args.inputs['workloadIdentityPoolId']}"
+                f"/providers/{args.inputs['workloadIdentityPoolProviderId']}"
+            )
+        elif args.typ == "gcp:kms/keyRing:KeyRing":
+            state["id"] = (
+                f"projects/{self.project}/locations/{args.inputs['location']}"
+                f"/keyRings/{args.inputs['name']}"
+            )
+        elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
+            state["id"] = f"{args.inputs['keyRing']}/cryptoKeys/{args.inputs['name']}"
+        state.setdefault("name", args.name)
+        state.setdefault("id", f"{args.name}-id")
+        return state["id"], state
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list]:
+        return {}, []
+
+
+@dataclass
+class Declared:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool
+
+
+@dataclass
+class Run:
+    resources: list[Declared] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Declared:
+        (found,) = self.of_type(type_)
+        return found
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks, run: Run):
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(
+                Declared(
+                    type=request.type,
+                    name=request.name,
+                    inputs=rpc.deserialize_properties(request.object),
+                    protect=request.protect,
+                )
+            )
+        return response
+
+
+def run_bootstrap(stack: str, config: dict[str, Any]) -> Run:
+    """`config` maps keys (`gcp:project`, or bare keys of this project) to plain values."""
+    values = {
+        (key if ":" in key else f"{PROJECT}:{key}"): value
+        if isinstance(value, str)
+        else json.dumps(value)
+        for key, value in config.items()
+    }
+    run = Run()
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack)
+    mocks = GcpMocks(values.get("gcp:project", "project"))
+    monitor = RecordingMonitor(mocks, run)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(values, [])
+
+    async def collect_outputs():
+        for key, value in pulumi.runtime.get_root_resource().outputs.items():
+            run.outputs[key] = await pulumi.Output.from_input(value).future()
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(BOOTSTRAP), run_name="__main__")
+        return collect_outputs()
+
+    program()
+    return run

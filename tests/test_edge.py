@@ -1,0 +1,394 @@
+"""The HTTPS load balancer as declared: where each request goes, TLS, port 80, the backends,
+Cloud CDN and Cloud Armor (seed sections 3.2 and 3.3)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from infra.offline import Resource, Run
+from tests.conftest import run_with
+
+ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+HTTPS_PROXY = "gcp:compute/targetHttpsProxy:TargetHttpsProxy"
+HTTP_PROXY = "gcp:compute/targetHttpProxy:TargetHttpProxy"
+URL_MAP = "gcp:compute/uRLMap:URLMap"
+BACKEND = "gcp:compute/backendService:BackendService"
+BACKEND_BUCKET = "gcp:compute/backendBucket:BackendBucket"
+SIGNED_URL_KEY = "gcp:compute/backendBucketSignedUrlKey:BackendBucketSignedUrlKey"
+NEG = "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup"
+CERT = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+SSL_POLICY = "gcp:compute/sSLPolicy:SSLPolicy"
+ARMOR = "gcp:compute/securityPolicy:SecurityPolicy"
+SERVICE = "gcp:cloudrunv2/service:Service"
+BUCKET = "gcp:storage/bucket:Bucket"
+BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+
+SCHEME = "EXTERNAL_MANAGED"
+API, WEB = ("run", "vidgo-api"), ("run", "vidgo-web")  # the seed's Cloud Run services
+PROD_HOSTS = {"vidgo.ai", "www.vidgo.ai", "api.vidgo.ai"}  # seed 3.3, `ssl-certificates create`
+STAGING_HOSTS = {"staging.vidgo.ai", "api.staging.vidgo.ai"}
+DEFAULT_RULE_PRIORITY = 2147483647
+
+
+@pytest.fixture(scope="module")
+def changed() -> Run:
+    """Prod with media on its own host, OWASP rules enforced and a different rate limit."""
+    return run_with(
+        "prod",
+        {
+            "vidgo-infra:edge": {
+                "media_subdomain": "media",
+                "armor": {
+                    "owasp_mode": "enforce",
+                    "rate_limit_requests": 123,
+                    "rate_limit_interval_seconds": 30,
+                },
+            }
+        },
+    )
+
+
+def resource_id(resource: Resource) -> str:
+    """The id the mocks give a resource (infra.offline.PlatformMocks): its name, then "-id"."""
+    return f"{resource.inputs.get('name', resource.name)}-id"
+
+
+def by_id(run: Run, id_: str) -> Resource:
+    found = [r for r in run.resources.values() if r.custom and resource_id(r) == id_]
+    assert len(found) == 1, f"{len(found)} resources with id {id_}"
+    return found[0]
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+def path_matches(pattern: str, path: str) -> int | None:
+    """How specific a match `pattern` is for `path` (longer wins), or None.
+
+    Google's PathRule: "/x/*" matches every path under "/x/" (not "/x" itself); any other
+    pattern matches only that exact path.
+    """
+    if pattern.endswith("/*"):
+        prefix = pattern[:-1]
+        return len(prefix) if path.startswith(prefix) else None
+    return len(pattern) + 1 if path == pattern else None
+
+
+def route(url_map: dict[str, Any], host: str, path: str) -> str:
+    """The backend id that a URL map sends (host, path) to, by Google's matching rules:
+    the host rule that lists the host exactly, else the map's default service; within the
+    host rule's path matcher the longest matching path rule, else the matcher's default."""
+    matchers = [
+        rule["pathMatcher"] for rule in url_map.get("hostRules") or [] if host in rule["hosts"]
+    ]
+    assert len(matchers) <= 1, f"{host} is in {len(matchers)} host rules"
+    if not matchers:
+        return url_map["defaultService"]
+    (matcher,) = [m for m in url_map["pathMatchers"] if m["name"] == matchers[0]]
+    best, best_length = matcher["defaultService"], 0
+    for rule in matcher.get("pathRules") or []:
+        for pattern in rule["paths"]:
+            length = path_matches(pattern, path)
+            if length is not None and length > best_length:
+                best, best_length = rule["service"], length
+    return best
+
+
+def target(run: Run, backend_id: str) -> tuple[str, str]:
+    """What a backend serves: ("run", Cloud Run service name) or ("bucket", bucket name)."""
+    backend = by_id(run, backend_id)
+    if backend.type == BACKEND_BUCKET:
+        return "bucket", backend.inputs["bucketName"]
+    assert backend.type == BACKEND
+    (group,) = [b["group"] for b in backend.inputs["backends"]]
+    return "run", by_id(run, group).inputs["cloudRun"]["service"]
+
+
+def site_map(run: Run) -> Resource:
+    """The URL map behind the HTTPS proxy."""
+    return by_id(run, run.one(HTTPS_PROXY).inputs["urlMap"])
+
+
+def goes_to(run: Run, host: str, path: str) -> tuple[str, str]:
+    return target(run, route(site_map(run).inputs, host, path))
+
+
+def media(run: Run) -> tuple[str, str]:
+    return "bucket", run.one(BUCKET).inputs["name"]
+
+
+def test_the_evaluator_follows_googles_path_rules():
+    url_map = {
+        "defaultService": "default",
+        "hostRules": [{"hosts": ["h"], "pathMatcher": "m"}],
+        "pathMatchers": [
+            {
+                "name": "m",
+                "defaultService": "m-default",
+                "pathRules": [
+                    {"paths": ["/x/*"], "service": "x"},
+                    {"paths": ["/x/y/*"], "service": "xy"},
+                ],
+            }
+        ],
+    }
+    assert route(url_map, "h", "/x") == "m-default"  # "/x/*" does not match "/x"
+    assert route(url_map, "h", "/x/") == "x"
+    assert route(url_map, "h", "/x/a") == "x"
+    assert route(url_map, "h", "/xa") == "m-default"
+    assert route(url_map, "h", "/x/y/z") == "xy"  # longest match wins, whatever the order
+    assert route(url_map, "other", "/x/a") == "default"
+
+
+@pytest.mark.parametrize("path", ["/", "/api", "/api/", "/api/v1/x", "/health"])
+def test_api_host_goes_to_the_api(prod, path):
+    assert goes_to(prod, "api.vidgo.ai", path) == API
+
+
+@pytest.mark.parametrize("host", ["vidgo.ai", "www.vidgo.ai"])
+@pytest.mark.parametrize("path", ["/", "/app", "/app/settings", "/mediakit"])
+def test_site_hosts_go_to_the_web_service(prod, host, path):
+    assert goes_to(prod, host, path) == WEB
+
+
+@pytest.mark.parametrize("host", ["vidgo.ai", "www.vidgo.ai"])
+def test_media_paths_on_the_site_come_from_the_bucket(prod, host):
+    assert goes_to(prod, host, "/media/a.mp4") == media(prod)
+    assert goes_to(prod, host, "/media/videos/b.mp4") == media(prod)
+
+
+@pytest.mark.parametrize("host", ["unknown.example", "203.0.113.10", "api.staging.vidgo.ai"])
+def test_an_unknown_host_goes_to_the_web_service(prod, host):
+    assert goes_to(prod, host, "/") == WEB
+    assert goes_to(prod, host, "/api/v1/x") == WEB
+
+
+def test_staging_routes_its_own_hosts(staging):
+    assert goes_to(staging, "api.staging.vidgo.ai", "/api/v1/x") == API
+    assert goes_to(staging, "api.staging.vidgo.ai", "/api") == API
+    assert goes_to(staging, "staging.vidgo.ai", "/") == WEB
+    assert goes_to(staging, "staging.vidgo.ai", "/media/a.mp4") == media(staging)
+    assert goes_to(staging, "api.vidgo.ai", "/api") == WEB  # prod's host is not staging's
+
+
+def test_media_on_its_own_host(changed):
+    assert goes_to(changed, "media.vidgo.ai", "/a.mp4") == media(changed)
+    assert goes_to(changed, "media.vidgo.ai", "/videos/b.mp4") == media(changed)
+    assert goes_to(changed, "api.vidgo.ai", "/api/v1/x") == API
+    assert goes_to(changed, "vidgo.ai", "/") == WEB
+    assert "media.vidgo.ai" in certificate_hosts(changed)
+
+
+# --- port 80 ------------------------------------------------------------------------------------
+
+
+def rule_on(run: Run, port: str) -> Resource:
+    found = [r for r in run.by_type(RULE) if r.inputs["portRange"] == port]
+    assert len(found) == 1, f"{len(found)} forwarding rules on port {port}"
+    return found[0]
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_port_80_only_redirects_to_https(stack, request):
+    run = request.getfixturevalue(stack)
+    proxy = by_id(run, rule_on(run, "80").inputs["target"])
+    assert proxy.type == HTTP_PROXY
+    redirect_map = by_id(run, proxy.inputs["urlMap"])
+    assert redirect_map.inputs["defaultUrlRedirect"]["httpsRedirect"] is True
+    serving = {"defaultService", "hostRules", "pathMatchers", "defaultRouteAction"}
+    assert not serving & set(redirect_map.inputs), "the :80 map serves requests"
+    backend_ids = {resource_id(r) for r in [*run.by_type(BACKEND), *run.by_type(BACKEND_BUCKET)]}
+    assert backend_ids
+    assert not backend_ids & set(strings(redirect_map.inputs))
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_port_443_goes_to_the_https_proxy_on_the_same_address(stack, request):
+    run = request.getfixturevalue(stack)
+    https, http = rule_on(run, "443"), rule_on(run, "80")
+    assert https.inputs["target"] == resource_id(run.one(HTTPS_PROXY))
+    assert https.inputs["ipAddress"] == http.inputs["ipAddress"]
+    address = by_id(run, https.inputs["ipAddress"])
+    assert address.type == ADDRESS
+    assert address.inputs.get("addressType", "EXTERNAL") == "EXTERNAL"
+
+
+def test_static_ip_is_protected_in_prod_only(prod, staging):
+    assert by_id(prod, rule_on(prod, "443").inputs["ipAddress"]).protect
+    assert not by_id(staging, rule_on(staging, "443").inputs["ipAddress"]).protect
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_load_balancing_scheme_is_explicit_everywhere(stack, request):
+    run = request.getfixturevalue(stack)
+    declared = [*run.by_type(BACKEND), *run.by_type(RULE)]
+    assert len(declared) == 4  # API and web backends; :443 and :80 rules
+    assert {r.name: r.inputs.get("loadBalancingScheme") for r in declared} == {
+        r.name: SCHEME for r in declared
+    }
+
+
+# --- backends -----------------------------------------------------------------------------------
+
+
+def backend_for(run: Run, service: tuple[str, str]) -> Resource:
+    found = [b for b in run.by_type(BACKEND) if target(run, resource_id(b)) == service]
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_backends_are_serverless_negs_of_the_cloud_run_services(stack, request):
+    run = request.getfixturevalue(stack)
+    services = {s.inputs["name"]: s for s in run.by_type(SERVICE)}
+    assert {target(run, resource_id(b)) for b in run.by_type(BACKEND)} == {
+        ("run", name) for name in services
+    }
+    for backend in run.by_type(BACKEND):
+        for entry in backend.inputs["backends"]:
+            neg = by_id(run, entry["group"])
+            assert neg.type == NEG
+            assert neg.inputs["networkEndpointType"] == "SERVERLESS"
+            service = services[neg.inputs["cloudRun"]["service"]]
+            assert neg.inputs["region"] == service.inputs["location"]
+            assert "name" not in neg.inputs  # auto-named: a changed NEG is created beside
+        # Serverless NEGs reject health checks and a timeout (the timeout is Cloud Run's).
+        assert not {"healthChecks", "timeoutSec", "portName"} & set(backend.inputs)
+        assert backend.inputs["logConfig"]["enable"] is True
+
+
+def test_cdn_on_the_web_backend_not_on_the_api(prod, staging):
+    assert backend_for(prod, WEB).inputs["enableCdn"] is True
+    assert backend_for(staging, WEB).inputs.get("enableCdn") is not True  # staging: off
+    for run in (prod, staging):
+        api = backend_for(run, API).inputs
+        assert api.get("enableCdn") is not True
+        assert "cdnPolicy" not in api
+
+
+def test_media_bucket_behind_cdn_with_signed_urls(prod):
+    backend = prod.one(BACKEND_BUCKET)
+    bucket = prod.one(BUCKET)
+    assert backend.inputs["bucketName"] == bucket.inputs["name"]
+    assert backend.inputs["enableCdn"] is True
+    key = prod.one(SIGNED_URL_KEY)
+    assert key.inputs["backendBucket"] == backend.inputs.get("name", backend.name)
+    assert rpc.is_rpc_secret(key.inputs["keyValue"])
+
+
+def test_only_the_cdn_reads_the_private_media_bucket(prod):
+    bucket = prod.one(BUCKET)
+    assert bucket.inputs["publicAccessPrevention"] == "enforced"
+    fill = re.compile(r"serviceAccount:service-\d+@cloud-cdn-fill\.iam\.gserviceaccount\.com")
+    readers = [
+        m
+        for m in prod.by_type(BUCKET_MEMBER)
+        if m.inputs["bucket"] == bucket.inputs["name"] and fill.fullmatch(m.inputs["member"])
+    ]
+    assert [m.inputs["role"] for m in readers] == ["roles/storage.objectViewer"]
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+def certificate_hosts(run: Run) -> list[str]:
+    return [d for cert in run.by_type(CERT) for d in cert.inputs["managed"]["domains"]]
+
+
+@pytest.mark.parametrize(("stack", "hosts"), [("prod", PROD_HOSTS), ("staging", STAGING_HOSTS)])
+def test_one_auto_named_certificate_per_host_all_on_the_proxy(stack, hosts, request):
+    run = request.getfixturevalue(stack)
+    certs = run.by_type(CERT)
+    assert sorted(certificate_hosts(run)) == sorted(hosts)
+    assert all(len(c.inputs["managed"]["domains"]) == 1 for c in certs)
+    # No fixed name: a replaced certificate is created before the old one leaves the proxy.
+    assert not [c.name for c in certs if "name" in c.inputs]
+    assert sorted(run.one(HTTPS_PROXY).inputs["sslCertificates"]) == sorted(
+        resource_id(c) for c in certs
+    )
+
+
+def test_adding_a_host_leaves_the_other_certificates_alone(prod, changed):
+    before = {c.urn: c.inputs for c in prod.by_type(CERT)}
+    after = {c.urn: c.inputs for c in changed.by_type(CERT)}
+    assert len(after) == len(before) + 1
+    assert {urn: after.get(urn) for urn in before} == before
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_tls_policy_modern_tls_1_2_on_the_proxy(stack, request):
+    run = request.getfixturevalue(stack)
+    policy = run.one(SSL_POLICY)
+    assert policy.inputs["profile"] == "MODERN"
+    assert policy.inputs["minTlsVersion"] == "TLS_1_2"
+    assert run.one(HTTPS_PROXY).inputs["sslPolicy"] == resource_id(policy)
+
+
+# --- Cloud Armor --------------------------------------------------------------------------------
+
+
+def armor_rules(run: Run) -> list[dict[str, Any]]:
+    return run.one(ARMOR).inputs["rules"]
+
+
+def owasp_rules(run: Run) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in armor_rules(run)
+        if "evaluatePreconfiguredWaf(" in r.get("match", {}).get("expr", {}).get("expression", "")
+    ]
+
+
+def test_armor_guards_the_api_backend_only(prod):
+    armor = resource_id(prod.one(ARMOR))
+    assert backend_for(prod, API).inputs.get("securityPolicy") == armor
+    assert "securityPolicy" not in backend_for(prod, WEB).inputs
+
+
+def throttle(run: Run) -> dict[str, Any]:
+    (rule,) = [r for r in armor_rules(run) if r["action"] == "throttle"]
+    return rule["rateLimitOptions"]
+
+
+def test_rate_limit_per_client_ip(prod, changed):
+    assert throttle(prod)["enforceOnKey"] == "IP"
+    assert throttle(prod)["exceedAction"].startswith("deny(")
+    assert throttle(changed)["rateLimitThreshold"] == {"count": 123, "intervalSec": 30}
+
+
+def test_owasp_rules_preview_by_default_and_enforced_on_request(prod, changed):
+    sets = {
+        re.search(r"evaluatePreconfiguredWaf\('([a-z]+)-", r["match"]["expr"]["expression"])[1]
+        for r in owasp_rules(prod)
+    }
+    assert {"sqli", "xss", "lfi", "rfi", "rce"} <= sets
+    assert all(r["action"].startswith("deny(") for r in owasp_rules(prod))
+    assert [r.get("preview") for r in owasp_rules(prod)] == [True] * len(owasp_rules(prod))
+    enforced = owasp_rules(changed)
+    assert len(enforced) == len(owasp_rules(prod))
+    assert [r.get("preview", False) for r in enforced] == [False] * len(enforced)
+
+
+def test_armor_allows_what_no_rule_matches(prod):
+    (default,) = [r for r in armor_rules(prod) if r["priority"] == DEFAULT_RULE_PRIORITY]
+    assert default["action"] == "allow"
+    assert default["match"]["config"]["srcIpRanges"] == ["*"]
+    priorities = [r["priority"] for r in armor_rules(prod)]
+    assert len(set(priorities)) == len(priorities)

@@ -1,0 +1,174 @@
+"""The stack outputs: what `pulumi stack output` tells the operator to enter at GoDaddy
+(seed section 4.1), and where everything else is."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from pulumi.runtime import rpc
+
+from infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
+
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+REDIS = "gcp:redis/instance:Instance"
+BUCKET = "gcp:storage/bucket:Bucket"
+REPOSITORY = "gcp:artifactregistry/repository:Repository"
+CERT = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+
+DOCUMENTED = {
+    "static_ip",
+    "dns_records",
+    "service_urls",
+    "sql_connection_name",
+    "redis_host",
+    "media_bucket",
+    "registry_path",
+}
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings(item)
+
+
+def secret_values(value: Any) -> Iterator[str]:
+    """Every value the program marked secret, anywhere in `value`."""
+    if rpc.is_rpc_secret(value):
+        yield from strings(rpc.unwrap_rpc_secret(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from secret_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from secret_values(item)
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_documented_outputs_are_present(stack, request):
+    outputs = request.getfixturevalue(stack).outputs
+    assert set(outputs) >= DOCUMENTED
+
+
+# --- what GoDaddy needs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_static_ip_is_the_bare_address(stack, request):
+    static_ip = request.getfixturevalue(stack).outputs["static_ip"]
+    assert static_ip == PLACEHOLDER_IP  # the mocks' stand-in for the reserved address
+    assert str(ipaddress.IPv4Address(static_ip)) == static_ip  # no scheme, port or path
+
+
+@pytest.mark.parametrize(
+    ("stack", "names"), [("prod", {"@", "www", "api"}), ("staging", {"staging", "api.staging"})]
+)
+def test_dns_records_are_a_records_at_the_static_ip(stack, names, request):
+    outputs = request.getfixturevalue(stack).outputs
+    records = outputs["dns_records"]
+    assert [set(r) for r in records] == [{"type", "name", "value", "ttl"}] * len(records)
+    assert sorted(r["name"] for r in records) == sorted(names)  # each name once
+    for record in records:
+        assert record["type"] == "A"
+        assert record["value"] == outputs["static_ip"]
+        assert record["ttl"] == 600  # seed 4.1
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_dns_records_cover_every_certificate_host(stack, request):
+    """A managed certificate provisions only once every one of its hosts resolves to the LB."""
+    run = request.getfixturevalue(stack)
+    zone = run.outputs["dns_zone"]
+    named = {
+        zone if r["name"] == "@" else f"{r['name']}.{zone}" for r in run.outputs["dns_records"]
+    }
+    certified = {d for c in run.by_type(CERT) for d in c.inputs["managed"]["domains"]}
+    assert named == certified
+
+
+# --- where everything else is -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stack", "site", "api"),
+    [
+        ("prod", "https://vidgo.ai", "https://api.vidgo.ai"),
+        ("staging", "https://staging.vidgo.ai", "https://api.staging.vidgo.ai"),
+    ],
+)
+def test_service_urls_are_the_load_balancer_hosts(stack, site, api, request):
+    urls = request.getfixturevalue(stack).outputs["service_urls"]
+    assert urls["web"] == site
+    assert urls["api"] == api
+    for url in urls.values():
+        parts = urlsplit(url)
+        assert parts.scheme == "https"
+        assert ".run.app" not in parts.netloc  # the run.app URLs are off: never hand them out
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_sql_connection_name_is_project_region_instance(stack, request):
+    run = request.getfixturevalue(stack)
+    instance = run.one(SQL).inputs
+    expected = f"{instance['project']}:{instance['region']}:{instance['name']}"
+    assert run.outputs["sql_connection_name"] == expected
+
+
+def test_prod_sql_connection_name_is_the_seeds(prod):
+    # Seed 3.3: --add-cloudsql-instances=vidgo-ai-prod:asia-east1:vidgo-db
+    assert prod.outputs["sql_connection_name"] == "vidgo-ai-prod:asia-east1:vidgo-db"
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_redis_host_is_the_instances_private_address(stack, request):
+    host = request.getfixturevalue(stack).outputs["redis_host"]
+    assert host == COMPUTED[REDIS]["host"]
+    assert ipaddress.IPv4Address(host).is_private
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_media_bucket_is_the_bucket_name(stack, request):
+    run = request.getfixturevalue(stack)
+    assert run.outputs["media_bucket"] == run.one(BUCKET).inputs["name"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_registry_path_is_where_images_are_pushed(stack, request):
+    run = request.getfixturevalue(stack)
+    repo = run.one(REPOSITORY).inputs
+    expected = f"{repo['location']}-docker.pkg.dev/{repo['project']}/{repo['repositoryId']}"
+    assert run.outputs["registry_path"] == expected
+
+
+def test_prod_registry_path_takes_the_seeds_images(prod):
+    # Seed 3.3: docker push asia-east1-docker.pkg.dev/vidgo-ai-prod/vidgo/api:latest
+    seed_image = "asia-east1-docker.pkg.dev/vidgo-ai-prod/vidgo/api:latest"
+    assert seed_image.startswith(prod.outputs["registry_path"] + "/")
+
+
+# --- nothing secret -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_no_output_is_or_contains_a_secret(stack, request):
+    run = request.getfixturevalue(stack)
+    assert not [key for key, value in run.outputs.items() if value == SECRET]
+    secrets = {s for r in run.resources.values() for s in secret_values(r.inputs)}
+    assert secrets, "no secret inputs at all: the check would be vacuous"
+    leaked = [
+        (key, secret)
+        for key, value in run.outputs.items()
+        for text in strings(value)
+        for secret in secrets
+        if secret in text
+    ]
+    assert not leaked

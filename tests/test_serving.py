@@ -1,0 +1,330 @@
+"""The two Cloud Run services as declared: sizes from the seed, identities with least privilege,
+secrets from Secret Manager, and no way in except through the load balancer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from infra.offline import Resource, Run
+from stacks.config import PLACEHOLDER_IMAGE
+from tests.conftest import run_with
+
+SERVICE = "gcp:cloudrunv2/service:Service"
+ACCOUNT = "gcp:serviceaccount/account:Account"
+SECRET = "gcp:secretmanager/secret:Secret"
+VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
+SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT_GRANTS = {
+    PROJECT_MEMBER,
+    "gcp:projects/iAMBinding:IAMBinding",
+    "gcp:projects/iAMPolicy:IAMPolicy",
+}
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+CONNECTOR = "gcp:vpcaccess/connector:Connector"
+
+API, WEB = "vidgo-api", "vidgo-web"  # the seed's service names (section 3.3)
+# Seed, section 3.2 step 5, handed to the API by `--set-secrets` in section 3.3 ...
+SEED_SECRETS = (
+    "SECRET_KEY",
+    "PIAPI_API_KEY",
+    "POLLO_API_KEY",
+    "A2E_API_KEY",
+    "GEMINI_API_KEY",
+    "PADDLE_API_KEY",
+    "PADDLE_WEBHOOK_SECRET",
+    "SENDGRID_API_KEY",
+)
+# ... and the connection secrets the platform writes for it.
+CONNECTION_SECRETS = ("DATABASE_URL", "REDIS_URL", "REDIS_CA_CERT")
+ACCESSOR = "roles/secretmanager.secretAccessor"
+PIPELINE_IMAGE = "asia-east1-docker.pkg.dev/vidgo-ai-prod/vidgo/api:2026-11-01"
+SENDGRID_VALUE = "sg-offline-test-value"
+
+
+@pytest.fixture(scope="module")
+def changed() -> Run:
+    """Prod with an image set in config and one app secret's value in the stack config."""
+    return run_with(
+        "prod",
+        {"vidgo-infra:services": {"api": {"image": PIPELINE_IMAGE}}},
+        secrets={"SENDGRID_API_KEY": SENDGRID_VALUE},
+    )
+
+
+def resource_id(resource: Resource) -> str:
+    """The id the mocks give a resource (infra.offline.PlatformMocks): its name, then "-id"."""
+    return f"{resource.inputs.get('name', resource.name)}-id"
+
+
+def service(run: Run, name: str) -> Resource:
+    found = [r for r in run.by_type(SERVICE) if r.inputs["name"] == name]
+    assert len(found) == 1, f"{len(found)} Cloud Run services named {name}"
+    return found[0]
+
+
+def container(run: Run, name: str) -> dict[str, Any]:
+    containers = service(run, name).inputs["template"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def email(account: Resource) -> str:
+    """The address Google gives a service account."""
+    return f"{account.inputs['accountId']}@{account.inputs['project']}.iam.gserviceaccount.com"
+
+
+def identity(run: Run, name: str) -> Resource:
+    """The service account the service runs as."""
+    runs_as = service(run, name).inputs["template"]["serviceAccount"]
+    found = [a for a in run.by_type(ACCOUNT) if email(a) == runs_as]
+    assert len(found) == 1, f"{name} runs as {runs_as}, declared {len(found)} times"
+    return found[0]
+
+
+def member(run: Run, name: str) -> str:
+    return f"serviceAccount:{email(identity(run, name))}"
+
+
+def grants(run: Run, who: str) -> list[Resource]:
+    """Every IAM binding, of any kind and at any level, that names `who`."""
+    return [
+        r
+        for r in run.resources.values()
+        if r.inputs.get("member") == who or who in (r.inputs.get("members") or [])
+    ]
+
+
+def secret_env(run: Run, name: str) -> dict[str, dict[str, Any]]:
+    """Environment variable → its secretKeyRef, for the variables read from Secret Manager."""
+    return {
+        env["name"]: env["valueSource"]["secretKeyRef"]
+        for env in container(run, name).get("envs") or []
+        if "valueSource" in env
+    }
+
+
+def secret_by_id(run: Run, secret_id: str) -> Resource:
+    found = [s for s in run.by_type(SECRET) if s.inputs["secretId"] == secret_id]
+    assert len(found) == 1, f"{len(found)} secrets with id {secret_id}"
+    return found[0]
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+# --- identities and IAM -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_each_service_has_its_own_service_account(stack, request):
+    run = request.getfixturevalue(stack)
+    accounts = [identity(run, name).urn for name in (API, WEB)]
+    assert len(run.by_type(SERVICE)) == 2
+    assert len(set(accounts)) == 2
+
+
+def test_api_reads_exactly_the_secrets_its_environment_references(prod):
+    api = member(prod, API)
+    used = {secret_by_id(prod, ref["secret"]).urn for ref in secret_env(prod, API).values()}
+    bound = {}
+    for binding in grants(prod, api):
+        if binding.type == SECRET_MEMBER:
+            assert binding.inputs["role"] == ACCESSOR
+            bound[binding.inputs["secretId"]] = binding
+    secrets_by_id = {resource_id(s): s.urn for s in prod.by_type(SECRET)}
+    assert {secrets_by_id[secret_id] for secret_id in bound} == used
+    # Not vacuous: the stack holds secrets the API does not use (the database password).
+    assert set(secrets_by_id.values()) - used
+
+
+def test_no_project_wide_secret_access(prod, staging):
+    for run in (prod, staging):
+        project_grants = [r for r in run.resources.values() if r.type in PROJECT_GRANTS]
+        assert project_grants, "no project-level IAM at all: the check would be vacuous"
+        # A role in a member or binding, or anywhere in a whole policy document.
+        assert not [r.name for r in project_grants if "secretmanager" in str(r.inputs)]
+
+
+def test_api_may_connect_to_cloud_sql(prod):
+    roles = {g.inputs["role"] for g in grants(prod, member(prod, API)) if g.type == PROJECT_MEMBER}
+    assert "roles/cloudsql.client" in roles
+
+
+def test_web_identity_has_no_secret_or_database_access(prod):
+    web = grants(prod, member(prod, WEB))
+    assert web, "the web identity writes its logs and metrics"
+    assert not [g.name for g in web if g.type.startswith("gcp:secretmanager/")]
+    roles = {g.inputs.get("role") for g in web}
+    assert "roles/cloudsql.client" not in roles
+    assert not [role for role in roles if "secretmanager" in role or "storage" in role]
+
+
+@pytest.mark.parametrize("name", [API, WEB])
+def test_service_waits_for_every_binding_of_its_identity(prod, name):
+    bindings = grants(prod, member(prod, name))
+    assert bindings
+    missing = [b.name for b in bindings if b.urn not in service(prod, name).dependencies]
+    assert not missing, f"{name} may start before these bindings exist: {missing}"
+
+
+def test_nobody_is_granted_to_all_users_anywhere(prod, staging):
+    for run in (prod, staging):
+        public = [
+            r.name
+            for r in run.resources.values()
+            if {"allUsers", "allAuthenticatedUsers"} & set(strings(r.inputs))
+        ]
+        assert not public
+
+
+# --- the seed's sizes and settings ------------------------------------------------------------
+
+
+def test_prod_api_is_sized_as_the_seed(prod):
+    template = service(prod, API).inputs["template"]
+    limits = container(prod, API)["resources"]["limits"]
+    assert limits == {"cpu": "2", "memory": "2Gi"}
+    assert template["scaling"]["minInstanceCount"] == 1
+    assert template["scaling"]["maxInstanceCount"] == 10
+    assert template["maxInstanceRequestConcurrency"] == 100
+    assert template["timeout"] == "300s"
+
+
+def test_prod_web_is_sized_as_the_seed(prod):
+    template = service(prod, WEB).inputs["template"]
+    limits = container(prod, WEB)["resources"]["limits"]
+    assert limits == {"cpu": "1", "memory": "512Mi"}
+    assert template["scaling"].get("minInstanceCount", 0) == 0
+    assert template["scaling"]["maxInstanceCount"] == 5
+    assert template["maxInstanceRequestConcurrency"] == 200
+
+
+def test_prod_api_environment(prod):
+    plain = {e["name"]: e.get("value") for e in container(prod, API)["envs"] if "value" in e}
+    assert plain["ENVIRONMENT"] == "production"
+
+
+def test_api_reads_every_app_and_connection_secret_from_secret_manager(prod):
+    refs = secret_env(prod, API)
+    for name in (*SEED_SECRETS, *CONNECTION_SECRETS):
+        assert name in refs, f"{name} is not an environment variable from Secret Manager"
+        # The secret it points at is declared, under the name the seed gives it.
+        assert secret_by_id(prod, refs[name]["secret"]).inputs["secretId"] == name
+    plain = {e["name"] for e in container(prod, API)["envs"] if "value" in e}
+    assert not plain & set(refs), "a variable is both plain and from Secret Manager"
+
+
+def test_api_mounts_the_cloud_sql_instance(prod):
+    instance = prod.one(SQL)
+    connection = ":".join(instance.inputs[k] for k in ("project", "region", "name"))
+    # Seed 3.3: --add-cloudsql-instances=vidgo-ai-prod:asia-east1:vidgo-db
+    assert connection == "vidgo-ai-prod:asia-east1:vidgo-db"
+    volumes = {
+        v["name"]: v
+        for v in service(prod, API).inputs["template"]["volumes"]
+        if "cloudSqlInstance" in v
+    }
+    assert [v["cloudSqlInstance"]["instances"] for v in volumes.values()] == [[connection]]
+    mounts = {m["name"]: m["mountPath"] for m in container(prod, API)["volumeMounts"]}
+    assert [mounts[name] for name in volumes] == ["/cloudsql"]
+
+
+def test_api_reaches_private_ranges_through_the_connector_only(prod):
+    access = service(prod, API).inputs["template"]["vpcAccess"]
+    assert access["connector"] == resource_id(prod.one(CONNECTOR))
+    assert access["egress"] == "PRIVATE_RANGES_ONLY"
+
+
+def test_api_probes_health(prod):
+    api = container(prod, API)
+    assert api["startupProbe"]["httpGet"]["path"] == "/health"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_web_probes_health(prod):
+    web = container(prod, WEB)
+    probes = [web.get(p) for p in ("startupProbe", "livenessProbe") if web.get(p)]
+    assert probes
+    assert all(p["httpGet"]["path"] == "/health" for p in probes)
+
+
+# --- reachable only through the load balancer -------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("name", [API, WEB])
+def test_only_the_load_balancer_reaches_the_service(stack, name, request):
+    inputs = service(request.getfixturevalue(stack), name).inputs
+    assert inputs["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    assert inputs["defaultUriDisabled"] is True
+    # Anyone may invoke through the load balancer (the seed's --allow-unauthenticated).
+    assert inputs["invokerIamDisabled"] is True
+
+
+@pytest.mark.parametrize("name", [API, WEB])
+def test_prod_services_are_protected_and_staging_ones_are_not(prod, staging, name):
+    assert service(prod, name).inputs["deletionProtection"] is True
+    assert service(prod, name).protect
+    assert service(staging, name).inputs["deletionProtection"] is False
+    assert not service(staging, name).protect
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [API, WEB])
+def test_first_up_runs_the_placeholder_image(prod, name):
+    image = container(prod, name)["image"]
+    assert image == PLACEHOLDER_IMAGE
+    # The project's own registry is empty before the first up.
+    assert not image.startswith(prod.outputs["registry_path"])
+
+
+def test_image_comes_from_config(changed):
+    assert container(changed, API)["image"] == PIPELINE_IMAGE
+    assert container(changed, WEB)["image"] == PLACEHOLDER_IMAGE
+
+
+@pytest.mark.parametrize("name", [API, WEB])
+def test_a_pipeline_deployed_image_is_not_rolled_back(prod, name):
+    assert "template.containers[0].image" in service(prod, name).ignore_changes
+
+
+# --- secret versions --------------------------------------------------------------------------
+
+
+def test_a_secret_set_in_config_is_read_at_its_version(prod, changed):
+    assert secret_env(prod, API)["SENDGRID_API_KEY"]["version"] == "latest"
+    version = secret_env(changed, API)["SENDGRID_API_KEY"]["version"]
+    assert version.isdigit(), f"{version!r}: a new value would not roll a new revision"
+    # Another secret without a value in config still reads whatever version is added later.
+    assert secret_env(changed, API)["PIAPI_API_KEY"]["version"] == "latest"
+    written = changed.children(secret_by_id(changed, "SENDGRID_API_KEY"))
+    assert [v.type for v in written] == [VERSION]
+    data = written[0].inputs["secretData"]
+    assert rpc.is_rpc_secret(data)
+    assert rpc.unwrap_rpc_secret(data) == SENDGRID_VALUE
+
+
+@pytest.mark.parametrize("stack", ["prod", "changed"])
+def test_secrets_pulumi_writes_are_pinned_and_others_float(stack, request):
+    run = request.getfixturevalue(stack)
+    for env_name, ref in secret_env(run, API).items():
+        versions = [c for c in run.children(secret_by_id(run, ref["secret"])) if c.type == VERSION]
+        if versions:
+            assert ref["version"].isdigit(), env_name
+        else:
+            assert ref["version"] == "latest", env_name
