@@ -1,11 +1,11 @@
-"""The bootstrap program: run once per GCP project (stack `staging`, stack `prod`); docs/delivery.md."""
+"""The bootstrap program, once per GCP project: stacks `staging` and `prod` (docs/delivery.md)."""
 
 import re
 
-import pulumi
-from delivery_foundation import DeliveryFoundation, DeliverySettings
-
 import delivery_roles
+import pulumi
+from delivery_foundation import DeliveryFoundation
+from delivery_settings import DeliverySettings
 
 config = pulumi.Config()
 project = pulumi.Config("gcp").require("project")

@@ -7,70 +7,10 @@ for pull requests) and `pulumi-deploy` (for `main`, or for a protected GitHub en
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-import pulumi
-from pulumi_gcp import billing, iam, kms, projects, serviceaccount, storage
-
 import delivery_roles as roles
-
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverySettings:
-    project: str
-    region: str
-    github_repository: str  # owner/name, exactly as GitHub spells it (token claims are exact)
-    github_repository_id: str | None = None  # pins the repo across a rename or re-creation
-    # GitHub environment whose jobs deploy; None means pushes to main deploy directly.
-    deploy_environment: str | None = None
-    state_bucket: str
-    state_location: str
-    kms: bool = True
-    grantable_roles: tuple[str, ...] = roles.DEFAULT_GRANTABLE_ROLES
-    billing_account: str | None = None
-
-    def __post_init__(self) -> None:
-        if not REPOSITORY.match(self.github_repository):
-            raise pulumi.RunError(
-                f"github_repository must be owner/name, got {self.github_repository!r}"
-            )
-        if self.github_repository_id is not None and not self.github_repository_id.isdigit():
-            raise pulumi.RunError("github_repository_id must be the numeric repository id")
-        escalating = sorted(set(self.grantable_roles) & roles.ESCALATING_ROLES)
-        if escalating:
-            raise pulumi.RunError(
-                "deploy_grantable_roles would let the deploy identity widen its own access: "
-                + ", ".join(escalating)
-            )
-
-    @property
-    def preview_subject(self) -> str:
-        return f"repo:{self.github_repository}:pull_request"
-
-    @property
-    def deploy_subject(self) -> str:
-        if self.deploy_environment:
-            return f"repo:{self.github_repository}:environment:{self.deploy_environment}"
-        return f"repo:{self.github_repository}:ref:refs/heads/main"
-
-    @property
-    def attribute_condition(self) -> str:
-        """Admits tokens of this repository from main, or from a pull request's own subject.
-
-        A pull-request job that names an environment has another subject and is refused, so a
-        branch cannot claim the deploy environment's identity before its review.
-        """
-        condition = (
-            f"assertion.repository == '{self.github_repository}' && "
-            f"(assertion.ref == 'refs/heads/main' || assertion.sub == '{self.preview_subject}')"
-        )
-        if self.github_repository_id:
-            condition += f" && assertion.repository_id == '{self.github_repository_id}'"
-        return condition
+import pulumi
+from delivery_settings import GITHUB_ISSUER, DeliverySettings
+from pulumi_gcp import billing, iam, kms, projects, serviceaccount, storage
 
 
 class DeliveryFoundation(pulumi.ComponentResource):
@@ -98,29 +38,27 @@ class DeliveryFoundation(pulumi.ComponentResource):
             for api in roles.BOOTSTRAP_APIS
         ]
         after_apis = pulumi.ResourceOptions(parent=self, depends_on=apis)
-        # The state of every stack lives here; losing it orphans the whole platform.
+        # Every stack's state and CI's trust rest on these: `pulumi destroy` must not take them.
         kept = pulumi.ResourceOptions.merge(after_apis, pulumi.ResourceOptions(protect=True))
 
         bucket = self._state_bucket(name, kept)
         key = self._secrets_key(name, kept) if settings.kms else None
         pool, provider = self._github_trust(name, kept)
-        preview = serviceaccount.Account(
+        trust = (pool, provider, after_apis)
+        preview = self._ci_identity(
             f"{name}-preview",
-            project=settings.project,
-            account_id="pulumi-preview",
-            display_name="Pulumi preview (pull requests, read-only)",
-            opts=after_apis,
+            "pulumi-preview",
+            "Pulumi preview (pull requests, read-only)",
+            settings.preview_subject,
+            *trust,
         )
-        deploy = serviceaccount.Account(
+        deploy = self._ci_identity(
             f"{name}-deploy",
-            project=settings.project,
-            account_id="pulumi-deploy",
-            display_name="Pulumi deploy (main / protected environment)",
-            opts=after_apis,
+            "pulumi-deploy",
+            "Pulumi deploy (main or a protected environment)",
+            settings.deploy_subject,
+            *trust,
         )
-        trust = (pool, provider)
-        self._impersonation(f"{name}-preview", preview, settings.preview_subject, *trust)
-        self._impersonation(f"{name}-deploy", deploy, settings.deploy_subject, *trust)
         self._preview_access(name, preview, bucket, key)
         self._deploy_access(name, deploy, key)
 
@@ -209,18 +147,30 @@ class DeliveryFoundation(pulumi.ComponentResource):
         )
         return pool, provider
 
-    def _impersonation(
+    def _ci_identity(
         self,
         name: str,
-        account: serviceaccount.Account,
+        account_id: str,
+        display_name: str,
         subject: str,
         pool: iam.WorkloadIdentityPool,
         provider: iam.WorkloadIdentityPoolProvider,
-    ) -> None:
-        # One exact subject per account: the provider's condition admits both kinds of token,
-        # the binding decides which of them may become which account.
+        opts: pulumi.ResourceOptions,
+    ) -> serviceaccount.Account:
+        """A service account that tokens with exactly this subject may impersonate.
+
+        The provider's condition admits both kinds of token; this binding decides which of
+        them may become which account.
+        """
+        account = serviceaccount.Account(
+            name,
+            project=self._settings.project,
+            account_id=account_id,
+            display_name=display_name,
+            opts=opts,
+        )
         principal = pool.name.apply(
-            lambda pool: f"principal://iam.googleapis.com/{pool}/subject/{subject}"
+            lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{subject}"
         )
         serviceaccount.IAMMember(
             f"{name}-wif",
@@ -229,6 +179,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
             member=principal,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[provider]),
         )
+        return account
 
     def _preview_access(
         self,

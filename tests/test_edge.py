@@ -88,13 +88,17 @@ def path_matches(pattern: str, path: str) -> int | None:
     if pattern.endswith("/*"):
         prefix = pattern[:-1]
         return len(prefix) if path.startswith(prefix) else None
-    return len(pattern) + 1 if path == pattern else None
+    return len(pattern) + 1 if path == pattern else None  # exact beats "/x/*" on "/x/"
 
 
 def route(url_map: dict[str, Any], host: str, path: str) -> str:
     """The backend id that a URL map sends (host, path) to, by Google's matching rules:
     the host rule that lists the host exactly, else the map's default service; within the
     host rule's path matcher the longest matching path rule, else the matcher's default."""
+    # What this evaluator does not model must not be there.
+    assert not {"defaultRouteAction", "defaultUrlRedirect"} & set(url_map)
+    assert not [m["name"] for m in url_map.get("pathMatchers") or [] if m.get("routeRules")]
+    assert not [h for r in url_map.get("hostRules") or [] for h in r["hosts"] if "*" in h]
     matchers = [
         rule["pathMatcher"] for rule in url_map.get("hostRules") or [] if host in rule["hosts"]
     ]

@@ -2,18 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bootstrap.harness import Run, run_bootstrap
-
-REPO = "vidgo-ai/vidgo-infra"
-BASE = {"gcp:region": "asia-east1", "github_repository": REPO}
-
-
-def prod_config(**changes) -> dict:
-    return {**BASE, "gcp:project": "vidgo-ai-prod", "deploy_environment": "production", **changes}
-
-
-def staging_config(**changes) -> dict:
-    return {**BASE, "gcp:project": "vidgo-ai-staging", **changes}
+from tests.bootstrap.harness import Run, prod_config, run_bootstrap, staging_config
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,34 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 PROJECT = "vidgo-bootstrap"
 PROJECT_NUMBER = "123456789012"
+
+
+def stack_file(stack: str) -> dict[str, Any]:
+    """The committed bootstrap/Pulumi.<stack>.yaml config, keys as written there."""
+    return yaml.safe_load((BOOTSTRAP / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+REPO = stack_file("prod")[f"{PROJECT}:github_repository"]
+
+
+def qualified(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def prod_config(**changes: Any) -> dict[str, Any]:
+    """The committed prod config with `changes` (bare keys of this project)."""
+    return {**stack_file("prod"), **{qualified(k): v for k, v in changes.items()}}
+
+
+def staging_config(**changes: Any) -> dict[str, Any]:
+    return {**stack_file("staging"), **{qualified(k): v for k, v in changes.items()}}
 
 
 class GcpMocks(Mocks):
@@ -93,11 +115,9 @@ class RecordingMonitor(MockMonitor):
 
 
 def run_bootstrap(stack: str, config: dict[str, Any]) -> Run:
-    """`config` maps keys (`gcp:project`, or bare keys of this project) to plain values."""
+    """`config` maps keys (`gcp:project`, `vidgo-bootstrap:x` or bare `x`) to plain values."""
     values = {
-        (key if ":" in key else f"{PROJECT}:{key}"): value
-        if isinstance(value, str)
-        else json.dumps(value)
+        qualified(key): value if isinstance(value, str) else json.dumps(value)
         for key, value in config.items()
     }
     run = Run()

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.bootstrap.cel import admits
-from tests.bootstrap.conftest import REPO, prod_config
-from tests.bootstrap.harness import Run, run_bootstrap
+from tests.bootstrap.harness import REPO, Run, prod_config, run_bootstrap
 
 PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
 SA_BINDING = "gcp:serviceaccount/iAMMember:IAMMember"
