@@ -59,7 +59,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
             settings.deploy_subject,
             *trust,
         )
-        self._preview_access(name, preview, bucket, key)
+        self._preview_access(name, preview, bucket, key, after_apis)
         self._deploy_access(name, deploy, key)
 
         self.backend_url = pulumi.Output.concat("gs://", bucket.name)
@@ -187,6 +187,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
         account: serviceaccount.Account,
         bucket: storage.Bucket,
         key: kms.CryptoKey | None,
+        after_apis: pulumi.ResourceOptions,
     ) -> None:
         s, child = self._settings, pulumi.ResourceOptions(parent=self)
         for role in roles.PREVIEW_PROJECT_ROLES:
@@ -197,6 +198,27 @@ class DeliveryFoundation(pulumi.ComponentResource):
                 member=account.member,
                 opts=child,
             )
+        # What `refresh: always` reads beyond metadata: secret payloads and the Redis AUTH
+        # string. No new exposure for anything Pulumi wrote, since this account already decrypts
+        # the state that holds those values; the reasoning is in delivery_roles.py.
+        refresh = projects.IAMCustomRole(
+            f"{name}-preview-refresh-role",
+            project=s.project,
+            role_id=roles.PREVIEW_REFRESH_ROLE_ID,
+            title="VidGo preview refresh",
+            description="Reads a Pulumi refresh needs beyond roles/viewer: secret version "
+            "payloads and Memorystore AUTH strings (bootstrap/delivery_roles.py).",
+            permissions=list(roles.PREVIEW_REFRESH_PERMISSIONS),
+            stage="GA",
+            opts=after_apis,
+        )
+        projects.IAMMember(
+            f"{name}-preview-refresh",
+            project=s.project,
+            role=refresh.name,
+            member=account.member,
+            opts=child,
+        )
         storage.BucketIAMMember(
             f"{name}-preview-reads-state",
             bucket=bucket.name,

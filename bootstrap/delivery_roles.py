@@ -20,11 +20,30 @@ BOOTSTRAP_APIS = (
 )
 
 # `pulumi preview` (with the project's `refresh: always`) reads every declared resource and
-# its IAM policy, and nothing more: no role here can change a resource or read a secret's value.
+# its IAM policy: no role here, nor the custom role below, can change anything.
 PREVIEW_PROJECT_ROLES = (
     "roles/viewer",  # get/list on every service the program uses, for refresh and diff
     "roles/iam.securityReviewer",  # getIamPolicy on project, secrets, buckets, services
     "roles/secretmanager.viewer",  # secret and version metadata; payloads need versions.access
+)
+
+# The two reads of a refresh that no predefined read-only role grants. The Google provider's
+# read of a SecretVersion that holds `secret_data` also fetches the payload (GET
+# .../versions/N:access), and its read of a Memorystore instance with AUTH on fetches the AUTH
+# string (GET .../instances/NAME/authString). roles/viewer and roles/secretmanager.viewer stop at
+# metadata. Only roles that also write hold getAuthString (redis.admin, editor, owner), and
+# secretAccessor would be a second grant to review: one custom role holds exactly these two.
+#
+# Why this is acceptable: the preview account can already decrypt the stack's state and secret
+# config (cryptoKeyDecrypter on the key, objectViewer on the state bucket), and the state holds
+# these same values (every version Pulumi wrote, the AUTH string, the generated passwords). The
+# trust boundary is push access to the repository: fork pull requests get no credentials at
+# all. One widening remains (docs/delivery.md): the grant is project-wide, so it also reaches
+# versions added outside Pulumi (`gcloud secrets versions add`), which are not in the state.
+PREVIEW_REFRESH_ROLE_ID = "vidgoPreviewRefresh"
+PREVIEW_REFRESH_PERMISSIONS = (
+    "redis.instances.getAuthString",  # redis.Instance, auth_enabled=True
+    "secretmanager.versions.access",  # secretmanager.SecretVersion with secret_data
 )
 
 # Checkpoints are read-only for previews: the DIY (gs://) backend takes its lock only for

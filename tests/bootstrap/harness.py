@@ -66,6 +66,9 @@ class GcpMocks(Mocks):
             )
         elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
             state["id"] = f"{args.inputs['keyRing']}/cryptoKeys/{args.inputs['name']}"
+        elif args.typ == "gcp:projects/iAMCustomRole:IAMCustomRole":
+            state["name"] = f"projects/{args.inputs['project']}/roles/{args.inputs['roleId']}"
+            state["id"] = state["name"]
         state.setdefault("name", args.name)
         state.setdefault("id", f"{args.name}-id")
         return state["id"], state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import runpy
 from pathlib import Path
 
@@ -15,6 +16,32 @@ PROJECT_ID = stack_file("prod")["gcp:project"]
 PREVIEW = f"serviceAccount:pulumi-preview@{PROJECT_ID}.iam.gserviceaccount.com"
 DEPLOY = f"serviceAccount:pulumi-deploy@{PROJECT_ID}.iam.gserviceaccount.com"
 PROJECT_BINDING = "gcp:projects/iAMMember:IAMMember"
+CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+REFRESH_ROLE = f"projects/{PROJECT_ID}/roles/vidgoPreviewRefresh"
+# Predefined roles whose name says they only read: ...Viewer, securityReviewer, and decrypt on a
+# key (which cannot encrypt). A word below anywhere in the role's own name is refused as well.
+READ_ONLY_ROLE = re.compile(
+    r"^roles/(?:[a-z]+\.)?(?:[a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)$"
+)
+WRITING_WORDS = {"admin", "editor", "owner", "writer", "user", "creator", "manager", "accessor"}
+PERMISSION = re.compile(r"^[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+$")  # service.resource.verb
+READ_VERBS = {"get", "list", "access", "getAuthString"}
+
+
+def preview_member(stack: str) -> str:
+    project = stack_file(stack)["gcp:project"]
+    return f"serviceAccount:pulumi-preview@{project}.iam.gserviceaccount.com"
+
+
+def refresh_role(run: Run, stack: str) -> str:
+    """The name the custom role's bindings must use: the role the bootstrap declared."""
+    role = run.one(CUSTOM_ROLE)
+    assert role.inputs["project"] == stack_file(stack)["gcp:project"]
+    return f"projects/{role.inputs['project']}/roles/{role.inputs['roleId']}"
+
+
+def roles_module() -> dict:
+    return runpy.run_path(str(BOOTSTRAP / "delivery_roles.py"))
 
 
 def grants(run: Run, member: str) -> dict[str, set[str]]:
@@ -32,6 +59,8 @@ def test_preview_can_read_everything_and_change_nothing(bootstrap_prod):
             "roles/viewer",
             "roles/iam.securityReviewer",
             "roles/secretmanager.viewer",
+            # What `refresh: always` reads beyond metadata (secret payloads, Redis AUTH).
+            REFRESH_ROLE,
         },
         # Reads checkpoints; a preview takes no lock on the gs:// backend.
         "gcp:storage/bucketIAMMember:BucketIAMMember": {"roles/storage.objectViewer"},
@@ -40,10 +69,66 @@ def test_preview_can_read_everything_and_change_nothing(bootstrap_prod):
     }
 
 
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_every_predefined_role_of_the_preview_is_a_read_only_one(stack, request):
+    run = request.getfixturevalue(f"bootstrap_{stack}")
+    held = set().union(*grants(run, preview_member(stack)).values())
+    predefined = {role for role in held if role.startswith("roles/")}
+    assert predefined, "the preview account holds no predefined role"
+    for role in predefined:
+        assert READ_ONLY_ROLE.match(role), f"{role} is not a read-only role"
+        title = role.rsplit(".", 1)[-1].lower()  # roles/storage.objectViewer -> objectviewer
+        assert not [word for word in WRITING_WORDS if word in title], role
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_the_previews_only_secret_or_redis_access_is_the_refresh_role(stack, request):
+    run = request.getfixturevalue(f"bootstrap_{stack}")
+    held = set().union(*grants(run, preview_member(stack)).values())
+    custom = {role for role in held if not role.startswith("roles/")}
+    assert custom == {refresh_role(run, stack)}
+    # Secret and version metadata only: the payloads come through the refresh role alone.
+    touching = {role for role in held if role.startswith(("roles/secretmanager.", "roles/redis."))}
+    assert touching == {"roles/secretmanager.viewer"}
+    assert not held & {"roles/owner", "roles/editor", *roles_module()["ESCALATING_ROLES"]}
+
+
+def test_the_refresh_role_is_exactly_the_two_reads_a_refresh_needs(bootstrap_prod):
+    role = bootstrap_prod.one(CUSTOM_ROLE)
+    assert role.inputs["roleId"] == "vidgoPreviewRefresh"
+    assert role.inputs["project"] == PROJECT_ID
+    assert sorted(role.inputs["permissions"]) == [
+        "redis.instances.getAuthString",  # google_redis_instance read with AUTH on
+        "secretmanager.versions.access",  # google_secret_manager_secret_version read
+    ]
+
+
+def test_every_permission_of_the_refresh_role_ends_in_a_read_verb(bootstrap_prod):
+    permissions = bootstrap_prod.one(CUSTOM_ROLE).inputs["permissions"]
+    assert permissions
+    for permission in permissions:
+        assert PERMISSION.match(permission), permission
+        assert permission.rsplit(".", 1)[1] in READ_VERBS, f"{permission} is not a read"
+
+
+def test_only_the_preview_holds_the_refresh_role(bootstrap_prod):
+    holders = {
+        r.inputs["member"]
+        for r in bootstrap_prod.of_type(PROJECT_BINDING)
+        if r.inputs["role"] == refresh_role(bootstrap_prod, "prod")
+    }
+    assert holders == {PREVIEW}
+
+
 def test_no_ci_identity_holds_a_secret_accessor_grant_or_a_basic_role(bootstrap_prod):
     for member in (PREVIEW, DEPLOY):
         held = set().union(*grants(bootstrap_prod, member).values())
         assert not held & {"roles/secretmanager.secretAccessor", "roles/owner", "roles/editor"}
+
+
+def test_the_preview_holds_no_admin_role(bootstrap_prod):
+    held = set().union(*grants(bootstrap_prod, PREVIEW).values())
+    assert not [role for role in held if "admin" in role.lower()]
 
 
 def test_deploy_may_grant_only_the_platforms_own_roles(bootstrap_prod):
@@ -105,7 +190,7 @@ def program_gcp_modules() -> set[str]:
 
 
 def test_every_gcp_service_the_program_uses_has_a_deploy_role(bootstrap_prod):
-    by_module = runpy.run_path(str(BOOTSTRAP / "delivery_roles.py"))["DEPLOY_ROLES_BY_MODULE"]
+    by_module = roles_module()["DEPLOY_ROLES_BY_MODULE"]
     used = program_gcp_modules()
     assert used, "found no pulumi_gcp import in the main program"
     missing = sorted(used - set(by_module))
