@@ -11,13 +11,14 @@ from typing import Any
 import pulumi
 
 from components.audit import AuditLogs, AuditLogsArgs
+from components.budget import BillingBudget, BillingBudgetArgs
 from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
 from components.media_bucket import LifecycleRule, MediaBucket, MediaBucketArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.project_services import ProjectServices, ProjectServicesArgs
+from components.project_services import PLATFORM_APIS, ProjectServices, ProjectServicesArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.service import CloudRunService, CloudRunServiceArgs
@@ -31,7 +32,12 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     labels = cfg.resource_labels
     project, region = cfg.project, cfg.region
 
-    apis = ProjectServices("apis", ProjectServicesArgs(project=project))
+    budget = cfg.budget
+    # The Billing Budget API is needed only where the stack declares a budget.
+    extra_apis = ("billingbudgets.googleapis.com",) if budget.billing_account else ()
+    apis = ProjectServices(
+        "apis", ProjectServicesArgs(project=project, apis=(*PLATFORM_APIS, *extra_apis))
+    )
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
     network = Network(
@@ -141,7 +147,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         ),
         opts=after_apis,
     )
-    Monitoring(
+    monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
             project=project,
@@ -154,6 +160,18 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         ),
         opts=after_apis,
     )
+    if budget.billing_account and budget.monthly_usd:
+        BillingBudget(
+            "billing",
+            BillingBudgetArgs(
+                project=project,
+                billing_account=budget.billing_account,
+                monthly_usd=budget.monthly_usd,
+                alert_thresholds=budget.alert_thresholds,
+                notification_channel_ids=monitoring.channel_ids,
+            ),
+            opts=after_apis,
+        )
 
     return {
         "static_ip": edge.ip_address,

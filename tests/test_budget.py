@@ -1,0 +1,57 @@
+"""A Cloud Billing budget exists exactly where the stack names a billing account."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_with
+
+BUDGET = "gcp:billing/budget:Budget"
+
+
+@pytest.fixture(scope="module")
+def budgeted():
+    return run_with(
+        "prod",
+        {
+            "vidgo-infra:budget": {
+                "monthly_usd": 400,
+                "billing_account": "012345-6789AB-CDEF01",
+                "alert_thresholds": [0.5, 0.9, 1.0],
+            }
+        },
+    )
+
+
+def test_no_billing_account_no_budget(prod, staging):
+    assert not prod.by_type(BUDGET)
+    assert not staging.by_type(BUDGET)
+    apis = {r.inputs["service"] for r in prod.by_type("gcp:projects/service:Service")}
+    assert "billingbudgets.googleapis.com" not in apis
+
+
+def test_budget_alerts_the_platform_channels_at_each_threshold(budgeted):
+    budget = budgeted.one(BUDGET).inputs
+    assert budget["billingAccount"] == "012345-6789AB-CDEF01"
+    assert budget["amount"]["specifiedAmount"] == {"currencyCode": "USD", "units": "400"}
+    actual = [r["thresholdPercent"] for r in budget["thresholdRules"] if "spendBasis" not in r]
+    assert actual == [0.5, 0.9, 1.0]
+    forecast = [r for r in budget["thresholdRules"] if r.get("spendBasis") == "FORECASTED_SPEND"]
+    assert [r["thresholdPercent"] for r in forecast] == [1.0]
+    # The mocks give every resource the id "<name>-id".
+    channels = {
+        f"{r.name}-id"
+        for r in budgeted.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    }
+    assert channels
+    assert set(budget["allUpdatesRule"]["monitoringNotificationChannels"]) == channels
+    assert budget["budgetFilter"]["projects"] == ["projects/123456789012"]  # the mocked number
+
+
+def test_budget_api_is_enabled_before_the_budget(budgeted):
+    api = next(
+        r
+        for r in budgeted.by_type("gcp:projects/service:Service")
+        if r.inputs["service"] == "billingbudgets.googleapis.com"
+    )
+    assert api.urn in budgeted.one(BUDGET).dependencies
