@@ -82,6 +82,9 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "artifactregistry": ("roles/artifactregistry.admin",),  # repository and cleanup policies
     # Channels, alert policies, uptime checks, the dashboard and the metric descriptor.
     "monitoring": ("roles/monitoring.editor",),
+    # The Cloud Billing budget lives on the billing account, not in the project: no project
+    # role; BILLING_BUDGET_ROLE below is granted there when the bootstrap names the account.
+    "billing": (),
 }
 
 # Not granted, on purpose: roles/logging.configWriter (the program declares no sinks,

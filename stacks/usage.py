@@ -1,11 +1,14 @@
 """How a stack is used in a month, for the cost estimate (`vidgo-infra cost`), and its budget.
 
-The defaults are the seed's section 7 assumptions for production.
+The defaults are production's: the seed's section 7 assumptions where the seed states one (about
+500K API requests, 50 GB stored, 100K storage operations, 100 GB egress, 10K secret accesses a
+month), and otherwise an assumption of ours, marked "ours" and explained in docs/cost.md.
+A stack overrides any of them under `vidgo-infra:usage` (staging sets its own, much smaller).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Settings(BaseModel):
@@ -13,16 +16,67 @@ class _Settings(BaseModel):
 
 
 class UsageProfile(_Settings):
-    api_requests: int = Field(500_000, ge=0)
-    api_mean_request_seconds: float = Field(0.5, ge=0)
-    web_requests: int = Field(500_000, ge=0)
-    web_mean_request_seconds: float = Field(0.05, ge=0)
-    storage_gb: float = Field(50, ge=0)
-    storage_operations: int = Field(100_000, ge=0)
-    egress_gb: float = Field(100, ge=0)
+    # Cloud Run: requests that reach each service, and how long one keeps an instance busy.
+    api_requests: int = Field(500_000, ge=0)  # seed
+    api_mean_request_seconds: float = Field(0.5, ge=0)  # ours
+    # Web requests that reach the web service: CDN cache hits never do.
+    web_requests: int = Field(500_000, ge=0)  # ours (the seed prices the frontend, not its load)
+    web_mean_request_seconds: float = Field(0.05, ge=0)  # ours
+
+    # Cloud Storage: the media bucket.
+    storage_gb: float = Field(50, ge=0)  # seed
+    storage_operations: int = Field(100_000, ge=0)  # seed
+    # Class A (writes, lists) vs class B (reads). The seed's $0.50 prices all 100K as class A;
+    # kept as the conservative default.
+    storage_class_a_share: float = Field(1.0, ge=0, le=1)
+
+    # Delivery: every byte served to users, and how much of it the CDN serves from its cache.
+    egress_gb: float = Field(100, ge=0)  # seed
+    # Share of egress that is cacheable content behind a CDN-enabled backend (media, web assets).
+    cdn_cacheable_share: float = Field(0.8, ge=0, le=1)  # ours
+    cdn_hit_ratio: float = Field(0.9, ge=0, le=1)  # ours
+    cdn_requests: int = Field(1_000_000, ge=0)  # ours: GET/HEAD lookups through CDN backends
+    upload_gb: float = Field(10, ge=0)  # ours: bytes users send in (images to animate, ...)
+
+    # Cloud SQL: backup storage (7 incremental backups plus transaction logs).
+    database_backup_gb: float = Field(10, ge=0)  # ours (the seed's $1 is ~12.5 GB)
+
+    # Secret Manager.
+    secret_accesses: int = Field(10_000, ge=0)  # seed
+    # Active versions per secret, where the program declares none itself (`pulumi config set
+    # --secret` adds one at deploy; rotations add more until old ones are destroyed).
+    secret_versions_per_secret: int = Field(1, ge=0)
+
+    # Cloud Armor: requests evaluated. None: the requests of the services behind each policy.
+    armor_requests: int | None = Field(None, ge=0)
+
+    artifact_registry_gb: float = Field(5, ge=0)  # ours: two images, 10 versions kept
+
+    # Observability: log volume ingested into Cloud Logging (request logs, audit logs, ...),
+    # VPC flow logs, and custom metric volume written by the application.
+    log_gib: float = Field(10, ge=0)  # ours
+    flow_log_gib: float = Field(1, ge=0)  # ours
+    custom_metric_mib: float = Field(1, ge=0)  # ours
+
+    # Give this stack the billing account's monthly free allotments (Cloud Run, Secret Manager,
+    # Artifact Registry, ...). When two stacks share a billing account only one gets them: set it
+    # false on the other. Per-project allotments (50 GiB of logs) apply either way.
+    free_tier: bool = True
 
 
 class Budget(_Settings):
     monthly_usd: float | None = Field(None, gt=0)
     # billingAccounts/XXXXXX-XXXXXX-XXXXXX: when set, a Cloud Billing budget is declared too.
     billing_account: str | None = Field(None, pattern=r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}")
+    # Shares of monthly_usd at which the Cloud Billing budget notifies (1.0 = the whole budget).
+    alert_thresholds: list[float] = [0.5, 0.9, 1.0]
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Budget:
+        if any(not 0 < t <= 10 for t in self.alert_thresholds):
+            raise ValueError("alert_thresholds: each must be above 0 and at most 10 (1.0 = 100%)")
+        if self.billing_account and self.monthly_usd is None:
+            raise ValueError(
+                "monthly_usd: required when billing_account is set (the budget amount)"
+            )
+        return self

@@ -1,0 +1,45 @@
+"""`vidgo-infra cost`: the monthly cost of what a stack's program declares, under a usage profile.
+
+The input is the inventory (infra/inventory.py), the same document the offline plan prints, so
+the estimate prices exactly what `pulumi up` would create. Prices are data (infra/prices.yaml);
+the method and its assumptions are in docs/cost.md.
+
+    estimate(inventory, usage, prices) -> Estimate      the priced lines, grouped as in the seed
+    summary(estimate, top=5) -> list[str]              the total and the largest lines
+    summary_for_stack(stack, inventory) -> list[str]   the same, with the stack's usage and budget
+    add_arguments(parser), run(args) -> int            the command (0, 1 over budget, 2 bad input)
+
+Nothing here imports Pulumi at module level: `vidgo-infra` starts fast, and the program is run
+(under mocks) only by the command itself.
+"""
+
+from __future__ import annotations
+
+from infra.cost.command import add_arguments, run, stack_settings, summary_for_stack
+from infra.cost.estimator import estimate
+from infra.cost.model import FIXED, USAGE, Estimate, Line
+from infra.cost.prices import Prices, Unpriced, load_prices
+from infra.cost.report import budget_status, delta, render, render_delta, summary
+from infra.cost.rules import parse_cpu, parse_memory_gib
+
+__all__ = [
+    "FIXED",
+    "USAGE",
+    "Estimate",
+    "Line",
+    "Prices",
+    "Unpriced",
+    "add_arguments",
+    "budget_status",
+    "delta",
+    "estimate",
+    "load_prices",
+    "parse_cpu",
+    "parse_memory_gib",
+    "render",
+    "render_delta",
+    "run",
+    "stack_settings",
+    "summary",
+    "summary_for_stack",
+]
