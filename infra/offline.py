@@ -11,7 +11,9 @@ connection names) are stand-ins from `COMPUTED`, and are reported as known only 
 from __future__ import annotations
 
 import json
+import logging
 import runpy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,7 @@ class Resource:
     """One registration: what `pulumi preview` would list, with the inputs the program gave."""
 
     urn: str
+    id: str  # the physical id; the mocks make it "<name>-id"
     type: str
     name: str
     parent: str | None
@@ -112,6 +115,12 @@ class Run:
             raise LookupError(f"{len(found)} resources named {name!r}")
         return found[0]
 
+    def by_id(self, id_: str) -> Resource:
+        found = [r for r in self.resources.values() if r.custom and r.id == id_]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources with id {id_!r}")
+        return found[0]
+
     def children(self, parent: Resource) -> list[Resource]:
         return [r for r in self.resources.values() if r.parent == parent.urn]
 
@@ -128,6 +137,7 @@ class RecordingMonitor(MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             self.run.resources[response.urn] = Resource(
                 urn=response.urn,
+                id=response.id,
                 type=request.type,
                 name=request.name,
                 parent=request.parent or None,
@@ -140,6 +150,17 @@ class RecordingMonitor(MockMonitor):
                 retain_on_delete=request.retainOnDelete,
             )
         return response
+
+
+def _program_log() -> logging.Logger:
+    """The program's warnings (pulumi.log.warn) on stderr, shaped as `pulumi preview` shows them."""
+    log = logging.getLogger("vidgo-infra.program")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    return log
 
 
 def project_name(root: Path = ROOT) -> str:
@@ -194,7 +215,9 @@ def run_program(
     pulumi.runtime.reset_options(project=project, stack=stack)
     mocks = PlatformMocks(config.get("gcp:project", "project"), config.get("gcp:region", "region"))
     monitor = RecordingMonitor(mocks, run)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_program_log()
+    )
     pulumi.runtime.set_all_config(config, secret_keys or [])
 
     async def collect_outputs():

@@ -38,10 +38,8 @@ def test_budget_alerts_the_platform_channels_at_each_threshold(budgeted):
     assert actual == [0.5, 0.9, 1.0]
     forecast = [r for r in budget["thresholdRules"] if r.get("spendBasis") == "FORECASTED_SPEND"]
     assert [r["thresholdPercent"] for r in forecast] == [1.0]
-    # The mocks give every resource the id "<name>-id".
     channels = {
-        f"{r.name}-id"
-        for r in budgeted.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
+        r.id for r in budgeted.by_type("gcp:monitoring/notificationChannel:NotificationChannel")
     }
     assert channels
     assert set(budget["allUpdatesRule"]["monitoringNotificationChannels"]) == channels

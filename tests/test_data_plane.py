@@ -11,6 +11,7 @@ from pulumi.runtime import MockResourceArgs, rpc
 from infra.inventory import dump, inventory
 from infra.offline import COMPUTED, PlatformMocks, Resource, Run
 from tests.conftest import run_with
+from tests.support import SEED_APP_SECRETS
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 SQL_DATABASE = "gcp:sql/database:Database"
@@ -31,17 +32,7 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 
 STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, VERSION, REDIS)
 
-# Seed, section 3.2 step 5.
-APP_SECRETS = (
-    "SECRET_KEY",
-    "PIAPI_API_KEY",
-    "POLLO_API_KEY",
-    "A2E_API_KEY",
-    "GEMINI_API_KEY",
-    "PADDLE_API_KEY",
-    "PADDLE_WEBHOOK_SECRET",
-    "SENDGRID_API_KEY",
-)
+APP_SECRETS = SEED_APP_SECRETS
 # Secrets the platform writes for the API.
 GENERATED_SECRETS = ("DATABASE_URL", "DB_PASSWORD", "REDIS_URL", "REDIS_CA_CERT")
 

@@ -4,7 +4,6 @@ Cloud CDN and Cloud Armor (seed sections 3.2 and 3.3)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from pulumi.runtime import rpc
 
 from infra.offline import Resource, Run
 from tests.conftest import run_with
+from tests.support import strings
 
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
@@ -52,28 +52,6 @@ def changed() -> Run:
             }
         },
     )
-
-
-def resource_id(resource: Resource) -> str:
-    """The id the mocks give a resource (infra.offline.PlatformMocks): its name, then "-id"."""
-    return f"{resource.inputs.get('name', resource.name)}-id"
-
-
-def by_id(run: Run, id_: str) -> Resource:
-    found = [r for r in run.resources.values() if r.custom and resource_id(r) == id_]
-    assert len(found) == 1, f"{len(found)} resources with id {id_}"
-    return found[0]
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
 
 
 # --- routing ------------------------------------------------------------------------------------
@@ -117,17 +95,17 @@ def route(url_map: dict[str, Any], host: str, path: str) -> str:
 
 def target(run: Run, backend_id: str) -> tuple[str, str]:
     """What a backend serves: ("run", Cloud Run service name) or ("bucket", bucket name)."""
-    backend = by_id(run, backend_id)
+    backend = run.by_id(backend_id)
     if backend.type == BACKEND_BUCKET:
         return "bucket", backend.inputs["bucketName"]
     assert backend.type == BACKEND
     (group,) = [b["group"] for b in backend.inputs["backends"]]
-    return "run", by_id(run, group).inputs["cloudRun"]["service"]
+    return "run", run.by_id(group).inputs["cloudRun"]["service"]
 
 
 def site_map(run: Run) -> Resource:
     """The URL map behind the HTTPS proxy."""
-    return by_id(run, run.one(HTTPS_PROXY).inputs["urlMap"])
+    return run.by_id(run.one(HTTPS_PROXY).inputs["urlMap"])
 
 
 def goes_to(run: Run, host: str, path: str) -> tuple[str, str]:
@@ -212,13 +190,13 @@ def rule_on(run: Run, port: str) -> Resource:
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_port_80_only_redirects_to_https(stack, request):
     run = request.getfixturevalue(stack)
-    proxy = by_id(run, rule_on(run, "80").inputs["target"])
+    proxy = run.by_id(rule_on(run, "80").inputs["target"])
     assert proxy.type == HTTP_PROXY
-    redirect_map = by_id(run, proxy.inputs["urlMap"])
+    redirect_map = run.by_id(proxy.inputs["urlMap"])
     assert redirect_map.inputs["defaultUrlRedirect"]["httpsRedirect"] is True
     serving = {"defaultService", "hostRules", "pathMatchers", "defaultRouteAction"}
     assert not serving & set(redirect_map.inputs), "the :80 map serves requests"
-    backend_ids = {resource_id(r) for r in [*run.by_type(BACKEND), *run.by_type(BACKEND_BUCKET)]}
+    backend_ids = {r.id for r in [*run.by_type(BACKEND), *run.by_type(BACKEND_BUCKET)]}
     assert backend_ids
     assert not backend_ids & set(strings(redirect_map.inputs))
 
@@ -227,16 +205,16 @@ def test_port_80_only_redirects_to_https(stack, request):
 def test_port_443_goes_to_the_https_proxy_on_the_same_address(stack, request):
     run = request.getfixturevalue(stack)
     https, http = rule_on(run, "443"), rule_on(run, "80")
-    assert https.inputs["target"] == resource_id(run.one(HTTPS_PROXY))
+    assert https.inputs["target"] == run.one(HTTPS_PROXY).id
     assert https.inputs["ipAddress"] == http.inputs["ipAddress"]
-    address = by_id(run, https.inputs["ipAddress"])
+    address = run.by_id(https.inputs["ipAddress"])
     assert address.type == ADDRESS
     assert address.inputs.get("addressType", "EXTERNAL") == "EXTERNAL"
 
 
 def test_static_ip_is_protected_in_prod_only(prod, staging):
-    assert by_id(prod, rule_on(prod, "443").inputs["ipAddress"]).protect
-    assert not by_id(staging, rule_on(staging, "443").inputs["ipAddress"]).protect
+    assert prod.by_id(rule_on(prod, "443").inputs["ipAddress"]).protect
+    assert not staging.by_id(rule_on(staging, "443").inputs["ipAddress"]).protect
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -253,7 +231,7 @@ def test_load_balancing_scheme_is_explicit_everywhere(stack, request):
 
 
 def backend_for(run: Run, service: tuple[str, str]) -> Resource:
-    found = [b for b in run.by_type(BACKEND) if target(run, resource_id(b)) == service]
+    found = [b for b in run.by_type(BACKEND) if target(run, b.id) == service]
     assert len(found) == 1
     return found[0]
 
@@ -262,12 +240,10 @@ def backend_for(run: Run, service: tuple[str, str]) -> Resource:
 def test_backends_are_serverless_negs_of_the_cloud_run_services(stack, request):
     run = request.getfixturevalue(stack)
     services = {s.inputs["name"]: s for s in run.by_type(SERVICE)}
-    assert {target(run, resource_id(b)) for b in run.by_type(BACKEND)} == {
-        ("run", name) for name in services
-    }
+    assert {target(run, b.id) for b in run.by_type(BACKEND)} == {("run", name) for name in services}
     for backend in run.by_type(BACKEND):
         for entry in backend.inputs["backends"]:
-            neg = by_id(run, entry["group"])
+            neg = run.by_id(entry["group"])
             assert neg.type == NEG
             assert neg.inputs["networkEndpointType"] == "SERVERLESS"
             service = services[neg.inputs["cloudRun"]["service"]]
@@ -324,9 +300,7 @@ def test_one_auto_named_certificate_per_host_all_on_the_proxy(stack, hosts, requ
     assert all(len(c.inputs["managed"]["domains"]) == 1 for c in certs)
     # No fixed name: a replaced certificate is created before the old one leaves the proxy.
     assert not [c.name for c in certs if "name" in c.inputs]
-    assert sorted(run.one(HTTPS_PROXY).inputs["sslCertificates"]) == sorted(
-        resource_id(c) for c in certs
-    )
+    assert sorted(run.one(HTTPS_PROXY).inputs["sslCertificates"]) == sorted(c.id for c in certs)
 
 
 def test_adding_a_host_leaves_the_other_certificates_alone(prod, changed):
@@ -342,7 +316,7 @@ def test_tls_policy_modern_tls_1_2_on_the_proxy(stack, request):
     policy = run.one(SSL_POLICY)
     assert policy.inputs["profile"] == "MODERN"
     assert policy.inputs["minTlsVersion"] == "TLS_1_2"
-    assert run.one(HTTPS_PROXY).inputs["sslPolicy"] == resource_id(policy)
+    assert run.one(HTTPS_PROXY).inputs["sslPolicy"] == policy.id
 
 
 # --- Cloud Armor --------------------------------------------------------------------------------
@@ -361,7 +335,7 @@ def owasp_rules(run: Run) -> list[dict[str, Any]]:
 
 
 def test_armor_guards_the_api_backend_only(prod):
-    armor = resource_id(prod.one(ARMOR))
+    armor = prod.one(ARMOR).id
     assert backend_for(prod, API).inputs.get("securityPolicy") == armor
     assert "securityPolicy" not in backend_for(prod, WEB).inputs
 

@@ -12,6 +12,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
+from tests.support import strings
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 REDIS = "gcp:redis/instance:Instance"
@@ -28,17 +29,6 @@ DOCUMENTED = {
     "media_bucket",
     "registry_path",
 }
-
-
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings(item)
 
 
 def secret_values(value: Any) -> Iterator[str]:

@@ -3,7 +3,6 @@ secrets from Secret Manager, and no way in except through the load balancer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from pulumi.runtime import rpc
 from infra.offline import Resource, Run
 from stacks.config import PLACEHOLDER_IMAGE
 from tests.conftest import run_with
+from tests.support import SEED_APP_SECRETS, strings
 
 SERVICE = "gcp:cloudrunv2/service:Service"
 ACCOUNT = "gcp:serviceaccount/account:Account"
@@ -29,16 +29,7 @@ CONNECTOR = "gcp:vpcaccess/connector:Connector"
 
 API, WEB = "vidgo-api", "vidgo-web"  # the seed's service names (section 3.3)
 # Seed, section 3.2 step 5, handed to the API by `--set-secrets` in section 3.3 ...
-SEED_SECRETS = (
-    "SECRET_KEY",
-    "PIAPI_API_KEY",
-    "POLLO_API_KEY",
-    "A2E_API_KEY",
-    "GEMINI_API_KEY",
-    "PADDLE_API_KEY",
-    "PADDLE_WEBHOOK_SECRET",
-    "SENDGRID_API_KEY",
-)
+SEED_SECRETS = SEED_APP_SECRETS
 # ... and the connection secrets the platform writes for it.
 CONNECTION_SECRETS = ("DATABASE_URL", "REDIS_URL", "REDIS_CA_CERT")
 ACCESSOR = "roles/secretmanager.secretAccessor"
@@ -54,11 +45,6 @@ def changed() -> Run:
         {"vidgo-infra:services": {"api": {"image": PIPELINE_IMAGE}}},
         secrets={"SENDGRID_API_KEY": SENDGRID_VALUE},
     )
-
-
-def resource_id(resource: Resource) -> str:
-    """The id the mocks give a resource (infra.offline.PlatformMocks): its name, then "-id"."""
-    return f"{resource.inputs.get('name', resource.name)}-id"
 
 
 def service(run: Run, name: str) -> Resource:
@@ -114,17 +100,6 @@ def secret_by_id(run: Run, secret_id: str) -> Resource:
     return found[0]
 
 
-def strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
 # --- identities and IAM -----------------------------------------------------------------------
 
 
@@ -144,7 +119,7 @@ def test_api_reads_exactly_the_secrets_its_environment_references(prod):
         if binding.type == SECRET_MEMBER:
             assert binding.inputs["role"] == ACCESSOR
             bound[binding.inputs["secretId"]] = binding
-    secrets_by_id = {resource_id(s): s.urn for s in prod.by_type(SECRET)}
+    secrets_by_id = {s.id: s.urn for s in prod.by_type(SECRET)}
     assert {secrets_by_id[secret_id] for secret_id in bound} == used
     # Not vacuous: the stack holds secrets the API does not use (the database password).
     assert set(secrets_by_id.values()) - used
@@ -244,7 +219,7 @@ def test_api_mounts_the_cloud_sql_instance(prod):
 
 def test_api_reaches_private_ranges_through_the_connector_only(prod):
     access = service(prod, API).inputs["template"]["vpcAccess"]
-    assert access["connector"] == resource_id(prod.one(CONNECTOR))
+    assert access["connector"] == prod.one(CONNECTOR).id
     assert access["egress"] == "PRIVATE_RANGES_ONLY"
 
 
