@@ -17,6 +17,8 @@ help:
 	@echo "make bench                      time the offline plan against the bare imports"
 
 $(BIN)/.installed: pyproject.toml requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python >= 3.11 is needed (found $$($(PYTHON) --version)); try make PYTHON=python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@

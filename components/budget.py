@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import billing, organizations
+import pulumi_gcp
+from pulumi_gcp import billing
 
 from components.base import Component
 
@@ -14,6 +15,7 @@ from components.base import Component
 @dataclass(frozen=True, kw_only=True)
 class BillingBudgetArgs:
     project: str
+    project_number: pulumi.Input[str]
     billing_account: str  # XXXXXX-XXXXXX-XXXXXX
     monthly_usd: float
     alert_thresholds: Sequence[float]  # shares of monthly_usd, 1.0 = the whole budget
@@ -29,18 +31,27 @@ class BillingBudget(Component):
         self, name: str, args: BillingBudgetArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("vidgo:platform:BillingBudget", name, opts)
-        project_number = organizations.get_project_output(project_id=args.project).number
+        # The Billing Budget API refuses user credentials without a quota project (a laptop's
+        # `gcloud auth application-default login`): bill its calls to the stack's project.
+        quota_project = pulumi_gcp.Provider(
+            f"{name}-provider",
+            project=args.project,
+            user_project_override=True,
+            billing_project=args.project,
+            opts=self.child(),
+        )
+        dollars, cents = divmod(round(args.monthly_usd * 100), 100)
         billing.Budget(
             f"{name}-budget",
             billing_account=args.billing_account,
             display_name=f"{args.project} monthly",
             budget_filter=billing.BudgetBudgetFilterArgs(
-                projects=[project_number.apply(lambda number: f"projects/{number}")],
+                projects=[pulumi.Output.concat("projects/", args.project_number)],
                 calendar_period="MONTH",
             ),
             amount=billing.BudgetAmountArgs(
                 specified_amount=billing.BudgetAmountSpecifiedAmountArgs(
-                    currency_code="USD", units=str(int(args.monthly_usd))
+                    currency_code="USD", units=str(dollars), nanos=cents * 10_000_000
                 )
             ),
             threshold_rules=[
@@ -56,6 +67,6 @@ class BillingBudget(Component):
                 monitoring_notification_channels=list(args.notification_channel_ids),
                 disable_default_iam_recipients=False,
             ),
-            opts=self.child(),
+            opts=self.child(provider=quota_project),
         )
         self.register_outputs({})

@@ -74,7 +74,10 @@ class Cache(Component):
             f"{name}-ca-secret",
             project=args.project,
             secret_id="REDIS_CA_CERT",
-            value=instance.server_ca_certs.apply(lambda certs: certs[0].cert),
+            # Every current CA: while Memorystore rotates its CA, clients must trust both.
+            value=instance.server_ca_certs.apply(
+                lambda certs: "\n".join(cert.cert for cert in certs)
+            ),
             labels=args.labels,
             opts=self.child(protect=args.protect),
         )

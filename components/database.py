@@ -58,7 +58,6 @@ class Database(Component):
     Secret Manager (`DB_PASSWORD`, and `DATABASE_URL` over the Cloud SQL socket)."""
 
     connection_name: pulumi.Output[str]
-    private_ip: pulumi.Output[str]
     password: SecretRef
     url: SecretRef
 
@@ -112,7 +111,13 @@ class Database(Component):
                     for key, value in sorted({**CIS_POSTGRES_FLAGS, **args.flags}.items())
                 ],
             ),
-            opts=self.child(protect=args.protect, depends_on=[args.private_services]),
+            # Cloud SQL grows the disk by itself: without this, the next (refreshed) `up` would
+            # try to shrink it back, which means replacing the instance.
+            opts=self.child(
+                protect=args.protect,
+                depends_on=[args.private_services],
+                ignore_changes=["settings.diskSize"] if args.disk_autoresize else [],
+            ),
         )
 
         # ABANDON: dropping a database or a role that owns objects fails, and neither should be
@@ -142,7 +147,6 @@ class Database(Component):
         )
 
         self.connection_name = instance.connection_name
-        self.private_ip = instance.private_ip_address
         self.password = stored_secret(
             f"{name}-password-secret",
             project=args.project,
@@ -164,6 +168,4 @@ class Database(Component):
             labels=args.labels,
             opts=stateful,
         )
-        self.register_outputs(
-            {"connection_name": self.connection_name, "private_ip": self.private_ip}
-        )
+        self.register_outputs({"connection_name": self.connection_name})

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_gcp import compute, organizations, storage
+from pulumi_gcp import compute, storage
 
 from components.base import Component
 
@@ -50,6 +50,8 @@ class EdgeArgs:
     media_bucket_name: pulumi.Input[str]
     # Key Cloud CDN checks media URLs against (base64url, 16 bytes); the API signs with it.
     media_signing_key: pulumi.Input[str]
+    # Names Google's CDN fill account, the only reader of the private media bucket.
+    project_number: pulumi.Input[str]
     armor: ArmorArgs
     labels: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
@@ -66,7 +68,6 @@ class Edge(Component):
     """
 
     ip_address: pulumi.Output[str]
-    certificate_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vidgo:platform:Edge", name, opts)
@@ -159,15 +160,18 @@ class Edge(Component):
         self._http_redirect(name, args, address)
 
         self.ip_address = address.address
-        self.certificate_ids = {host: cert.id for host, cert in certificates.items()}
         self.register_outputs({"ip_address": self.ip_address})
 
     def _armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
-        """Per-client rate limit (enforced) and the OWASP rule sets (preview or enforce)."""
+        """The OWASP rule sets (preview or enforce), then a per-client rate limit (enforced).
+
+        Cloud Armor stops at the first rule that matches, and the rate limit matches every
+        request (allowing those under the limit), so the WAF rules must come before it.
+        """
         preview = args.armor.owasp_mode == "preview"
         owasp_rules = [
             compute.SecurityPolicyRuleArgs(
-                priority=2000 + index,
+                priority=1000 + index,
                 action="deny(403)",
                 preview=preview,
                 description=f"OWASP: {rule_set}",
@@ -185,7 +189,7 @@ class Edge(Component):
             config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]),
         )
         rate_limit = compute.SecurityPolicyRuleArgs(
-            priority=1000,
+            priority=2000,
             action="throttle",
             description="per-client rate limit",
             match=everyone,
@@ -214,7 +218,7 @@ class Edge(Component):
     def _serverless_backend(
         self,
         name: str,
-        role: str,
+        kind: str,
         args: EdgeArgs,
         service_name: pulumi.Input[str],
         *,
@@ -223,7 +227,7 @@ class Edge(Component):
     ) -> compute.BackendService:
         # No explicit NEG name: a changed NEG is created beside the old one, then swapped.
         neg = compute.RegionNetworkEndpointGroup(
-            f"{name}-{role}-neg",
+            f"{name}-{kind}-neg",
             project=args.project,
             region=args.region,
             network_endpoint_type="SERVERLESS",
@@ -232,7 +236,7 @@ class Edge(Component):
         )
         # Serverless NEGs take no health check, port name or timeout (the timeout is Cloud Run's).
         return compute.BackendService(
-            f"{name}-{role}-backend",
+            f"{name}-{kind}-backend",
             project=args.project,
             protocol="HTTPS",
             load_balancing_scheme=SCHEME,
@@ -279,15 +283,14 @@ class Edge(Component):
             opts=self.child(parent=backend),
         )
         # Google creates the CDN fill account when the first signing key is added.
-        project_number = organizations.get_project_output(project_id=args.project).number
         storage.BucketIAMMember(
             f"{name}-cdn-reads-media",
             bucket=args.media_bucket_name,
             role="roles/storage.objectViewer",
-            member=project_number.apply(
-                lambda number: (
-                    f"serviceAccount:service-{number}@cloud-cdn-fill.iam.gserviceaccount.com"
-                )
+            member=pulumi.Output.concat(
+                "serviceAccount:service-",
+                args.project_number,
+                "@cloud-cdn-fill.iam.gserviceaccount.com",
             ),
             opts=self.child(depends_on=[key]),
         )

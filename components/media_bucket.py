@@ -52,7 +52,6 @@ class MediaBucket(Component):
     """
 
     bucket_name: pulumi.Output[str]
-    url: pulumi.Output[str]
     signing_key: pulumi.Output[str]
     signing_key_secret: SecretRef
 
@@ -89,7 +88,6 @@ class MediaBucket(Component):
             opts=self.child(protect=args.protect),
         )
         self.bucket_name = bucket.name
-        self.url = bucket.url
         key = random.RandomBytes(f"{name}-signing-key", length=16, opts=self.child())
         # Cloud CDN wants the 128-bit key in base64url (RFC 4648 section 5).
         self.signing_key = pulumi.Output.secret(
@@ -103,7 +101,7 @@ class MediaBucket(Component):
             labels=args.labels,
             opts=self.child(protect=args.protect),
         )
-        self.register_outputs({"bucket_name": self.bucket_name, "url": self.url})
+        self.register_outputs({"bucket_name": self.bucket_name})
 
 
 def _lifecycle_rule(rule: LifecycleRule) -> storage.BucketLifecycleRuleArgs:

@@ -12,6 +12,9 @@ from pulumi_gcp import monitoring
 from components.base import Component
 
 PROVIDER_STATUS_METRIC = "custom.googleapis.com/vidgo/provider_status"
+# Custom metrics cannot be written to cloud_run_revision; the API writes this one against
+# generic_task (README, "Monitoring"), and alert filters must name a resource type.
+PROVIDER_STATUS_RESOURCE = "generic_task"
 REQUESTS = 'metric.type="run.googleapis.com/request_count"'
 NOT_2XX = 'metric.labels.response_code_class!="2xx"'
 
@@ -49,7 +52,7 @@ class Monitoring(Component):
     requests over all requests of the API. The seed's provider-down alert filtered a custom
     metric on `cloud_run_revision`, a resource custom metrics cannot be written to; here the
     metric's descriptor is declared (so the policy can exist before the app first writes it)
-    and the filter matches the metric wherever it is written.
+    and the filter names the resource the app writes it to, `generic_task`.
     """
 
     channel_ids: list[pulumi.Output[str]]
@@ -251,7 +254,8 @@ class Monitoring(Component):
             monitoring.AlertPolicyConditionArgs(
                 display_name="a provider's status is 0 for 5 min",
                 condition_threshold=monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=f'metric.type="{PROVIDER_STATUS_METRIC}"',
+                    filter=f'resource.type="{PROVIDER_STATUS_RESOURCE}" AND '
+                    f'metric.type="{PROVIDER_STATUS_METRIC}"',
                     aggregations=[
                         monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
                             alignment_period="60s",

@@ -37,7 +37,6 @@ class Network(Component):
     """
 
     network_id: pulumi.Output[str]
-    network_name: pulumi.Output[str]
     connector_id: pulumi.Output[str]
     # Cloud SQL and Redis must wait for the peering: nothing else orders them after it.
     private_services: servicenetworking.Connection
@@ -110,12 +109,10 @@ class Network(Component):
         )
 
         self.network_id = vpc.id
-        self.network_name = vpc.name
         self.connector_id = connector.id
         self.register_outputs(
             {
                 "network_id": self.network_id,
-                "network_name": self.network_name,
                 "connector_id": self.connector_id,
             }
         )

@@ -50,11 +50,16 @@ def stored_secret(
     )
     if value is None:
         return SecretRef(secret, "latest")
+    # Versions are immutable: a new value replaces the version, so it must not be protected
+    # (the secret is). The old version is disabled, not destroyed, so a rollback is possible.
     version = secretmanager.SecretVersion(
         f"{name}-version",
         secret=secret.id,
         secret_data=pulumi.Output.secret(value),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=secret)),
+        deletion_policy="DISABLE",
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(parent=secret, protect=False)
+        ),
     )
     return SecretRef(secret, version.version)
 

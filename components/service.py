@@ -60,7 +60,6 @@ class CloudRunService(Component):
     (which domain-restricted-sharing organisation policies reject)."""
 
     service_name: pulumi.Output[str]
-    uri: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
 
     def __init__(
@@ -70,7 +69,7 @@ class CloudRunService(Component):
         identity = serviceaccount.Account(
             f"{name}-identity",
             project=args.project,
-            account_id=f"{args.service_name}-run"[:30],
+            account_id=f"{args.service_name}-run",
             display_name=f"Cloud Run service {args.service_name}",
             opts=self.child(),
         )
@@ -117,12 +116,10 @@ class CloudRunService(Component):
             opts=self.child(protect=args.protect, depends_on=grants, ignore_changes=PIPELINE_OWNED),
         )
         self.service_name = service.name
-        self.uri = service.uri
         self.service_account_email = identity.email
         self.register_outputs(
             {
                 "service_name": self.service_name,
-                "uri": self.uri,
                 "service_account_email": self.service_account_email,
             }
         )

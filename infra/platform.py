@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from pulumi_gcp import organizations
 
 from components.audit import AuditLogs, AuditLogsArgs
 from components.budget import BillingBudget, BillingBudgetArgs
@@ -126,6 +127,8 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         opts=after_apis,
     )
     web = CloudRunService("web", service_args(cfg, cfg.services.web), opts=after_apis)
+    # Google's per-project service agents (the CDN fill account) are named by project number.
+    project_number = organizations.get_project_output(project_id=project).number
     edge = Edge(
         "edge",
         EdgeArgs(
@@ -141,6 +144,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             web_cdn=cfg.edge.web_cdn,
             media_bucket_name=media.bucket_name,
             media_signing_key=media.signing_key,
+            project_number=project_number,
             armor=ArmorArgs(**cfg.edge.armor.model_dump()),
             labels=labels,
             protect=cfg.protect,
@@ -165,6 +169,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             "billing",
             BillingBudgetArgs(
                 project=project,
+                project_number=project_number,
                 billing_account=budget.billing_account,
                 monthly_usd=budget.monthly_usd,
                 alert_thresholds=budget.alert_thresholds,

@@ -110,6 +110,13 @@ SecretName = Annotated[
     str, _matches(r"[A-Za-z0-9_-]{1,255}", "a Secret Manager id (letters, digits, _ and -)")
 ]
 Email = Annotated[str, _matches(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", "an e-mail address")]
+# A Cloud Run service's identity is "<name>-run", and service account ids are 6-30 characters.
+ServiceName = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{0,24}[a-z0-9]", "2-26 chars (a-z, 0-9, -) ending in a letter or digit"
+    ),
+]
 CpuLimit = Annotated[str, _matches(r"\d+(\.\d+)?|\d+m", "a CPU limit like 1, 2, 0.5 or 1000m")]
 MemoryLimit = Annotated[str, _matches(r"\d+(Mi|Gi)", "a memory limit like 512Mi or 2Gi")]
 
@@ -262,7 +269,7 @@ class RegistryConfig(Settings):
 class ServiceConfig(Settings):
     """A Cloud Run service. The subclasses below carry each service's own defaults."""
 
-    name: ResourceName
+    name: ServiceName
     image: str = PLACEHOLDER_IMAGE
     cpu: CpuLimit = "1"
     memory: MemoryLimit = "512Mi"
@@ -286,7 +293,7 @@ class ServiceConfig(Settings):
 
 
 class ApiServiceConfig(ServiceConfig):
-    name: ResourceName = "vidgo-api"
+    name: ServiceName = "vidgo-api"
     cpu: CpuLimit = "2"
     memory: MemoryLimit = "2Gi"
     min_instances: int = Field(1, ge=0, le=100)
@@ -296,7 +303,7 @@ class ApiServiceConfig(ServiceConfig):
 
 
 class WebServiceConfig(ServiceConfig):
-    name: ResourceName = "vidgo-web"
+    name: ServiceName = "vidgo-web"
     concurrency: int = Field(200, ge=1, le=1000)
 
 

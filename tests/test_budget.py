@@ -15,7 +15,7 @@ def budgeted():
         "prod",
         {
             "vidgo-infra:budget": {
-                "monthly_usd": 400,
+                "monthly_usd": 400.5,
                 "billing_account": "012345-6789AB-CDEF01",
                 "alert_thresholds": [0.5, 0.9, 1.0],
             }
@@ -33,7 +33,11 @@ def test_no_billing_account_no_budget(prod, staging):
 def test_budget_alerts_the_platform_channels_at_each_threshold(budgeted):
     budget = budgeted.one(BUDGET).inputs
     assert budget["billingAccount"] == "012345-6789AB-CDEF01"
-    assert budget["amount"]["specifiedAmount"] == {"currencyCode": "USD", "units": "400"}
+    assert budget["amount"]["specifiedAmount"] == {
+        "currencyCode": "USD",
+        "units": "400",
+        "nanos": 500_000_000,
+    }
     actual = [r["thresholdPercent"] for r in budget["thresholdRules"] if "spendBasis" not in r]
     assert actual == [0.5, 0.9, 1.0]
     forecast = [r for r in budget["thresholdRules"] if r.get("spendBasis") == "FORECASTED_SPEND"]
@@ -53,3 +57,10 @@ def test_budget_api_is_enabled_before_the_budget(budgeted):
         if r.inputs["service"] == "billingbudgets.googleapis.com"
     )
     assert api.urn in budgeted.one(BUDGET).dependencies
+
+
+def test_budget_calls_bill_the_stacks_project(budgeted):
+    # The Billing Budget API rejects user credentials with no quota project.
+    provider = budgeted.one("pulumi:providers:gcp")
+    assert provider.inputs["userProjectOverride"] in (True, "true")
+    assert provider.inputs["billingProject"] == "vidgo-ai-prod"

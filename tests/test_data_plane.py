@@ -30,7 +30,7 @@ API = "gcp:projects/service:Service"
 AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 
-STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, VERSION, REDIS)
+STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, REDIS)
 
 APP_SECRETS = SEED_APP_SECRETS
 # Secrets the platform writes for the API.
@@ -276,6 +276,23 @@ def test_prod_stateful_resources_are_protected(prod):
         assert resources, f"prod declares no {type_}"
         unprotected = [r.name for r in resources if not r.protect]
         assert not unprotected, f"not protected in prod: {unprotected}"
+
+
+def test_secret_versions_can_be_replaced_and_old_ones_are_kept(prod):
+    # A new value replaces a version (they are immutable), so a protected version would make
+    # every rotation fail; the old one is disabled, not destroyed, so it can be restored.
+    versions = prod.by_type(VERSION)
+    assert versions
+    assert not [v.name for v in versions if v.protect]
+    assert {v.inputs["deletionPolicy"] for v in versions} == {"DISABLE"}
+
+
+def test_an_autoresized_disk_is_not_shrunk_back(prod, staging):
+    # Cloud SQL grows the disk itself; reverting diskSize would replace the instance.
+    for run in (prod, staging):
+        assert "settings.diskSize" in run.one(SQL).ignore_changes
+    fixed = run_with("staging", {"vidgo-infra:database": {"disk_autoresize": False}})
+    assert fixed.one(SQL).ignore_changes == []
 
 
 def test_prod_services_guard_their_own_deletion(prod):

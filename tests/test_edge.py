@@ -370,3 +370,10 @@ def test_armor_allows_what_no_rule_matches(prod):
     assert default["match"]["config"]["srcIpRanges"] == ["*"]
     priorities = [r["priority"] for r in armor_rules(prod)]
     assert len(set(priorities)) == len(priorities)
+
+
+def test_waf_rules_are_evaluated_before_the_rate_limit(prod):
+    # Cloud Armor stops at the first matching rule; the rate limit matches every request and
+    # allows those under the limit, so a WAF rule after it would never be evaluated.
+    (rate_limit,) = [r for r in armor_rules(prod) if r["action"] == "throttle"]
+    assert max(r["priority"] for r in owasp_rules(prod)) < rate_limit["priority"]

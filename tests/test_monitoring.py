@@ -144,6 +144,9 @@ def test_provider_down_alert_waits_for_its_metric_descriptor(prod):
     (policy,) = policies_with(prod, PROVIDER_STATUS)
     (condition,) = thresholds(policy)
     assert f'metric.type="{PROVIDER_STATUS}"' in clauses(condition["filter"])
+    # Custom metrics cannot be written to cloud_run_revision (the seed's filter); the policy
+    # names the resource type the application writes the metric to.
+    assert 'resource.type="generic_task"' in clauses(condition["filter"])
     (descriptor,) = [d for d in prod.by_type(DESCRIPTOR) if d.inputs["type"] == PROVIDER_STATUS]
     assert descriptor.urn in policy.dependencies
 
