@@ -46,31 +46,22 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         NetworkArgs(project=project, region=region, **cfg.network.model_dump()),
         opts=after_apis,
     )
+    # Cloud SQL and Redis both take private addresses from the network's peering.
+    on_private_network = dict(
+        project=project,
+        region=region,
+        network_id=network.network_id,
+        private_services=network.private_services,
+        labels=labels,
+        protect=cfg.protect,
+    )
     database = Database(
         "database",
-        DatabaseArgs(
-            project=project,
-            region=region,
-            network_id=network.network_id,
-            private_services=network.private_services,
-            labels=labels,
-            protect=cfg.protect,
-            **cfg.database.model_dump(),
-        ),
+        DatabaseArgs(**on_private_network, **cfg.database.model_dump()),
         opts=after_apis,
     )
     cache = Cache(
-        "cache",
-        CacheArgs(
-            project=project,
-            region=region,
-            network_id=network.network_id,
-            private_services=network.private_services,
-            labels=labels,
-            protect=cfg.protect,
-            **cfg.redis.model_dump(),
-        ),
-        opts=after_apis,
+        "cache", CacheArgs(**on_private_network, **cfg.redis.model_dump()), opts=after_apis
     )
     bucket_cfg = cfg.bucket.model_dump(exclude={"cors_origins", "lifecycle"})
     media = MediaBucket(
