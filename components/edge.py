@@ -146,17 +146,7 @@ class Edge(Component):
             ssl_policy=tls_policy.id,
             opts=self.child(),
         )
-        compute.GlobalForwardingRule(
-            f"{name}-https-rule",
-            project=args.project,
-            target=https_proxy.id,
-            ip_address=address.id,
-            ip_protocol="TCP",
-            port_range="443",
-            load_balancing_scheme=SCHEME,
-            labels=dict(args.labels),
-            opts=self.child(),
-        )
+        self._listen(f"{name}-https-rule", args, address, "443", https_proxy)
         self._http_redirect(name, args, address)
 
         self.ip_address = address.address
@@ -315,13 +305,24 @@ class Edge(Component):
             url_map=redirect_map.id,
             opts=self.child(),
         )
+        self._listen(f"{name}-http-rule", args, address, "80", http_proxy)
+
+    def _listen(
+        self,
+        rule_name: str,
+        args: EdgeArgs,
+        address: compute.GlobalAddress,
+        port: str,
+        proxy: compute.TargetHttpsProxy | compute.TargetHttpProxy,
+    ) -> None:
+        """A global forwarding rule: the static IP and `port`, to `proxy`."""
         compute.GlobalForwardingRule(
-            f"{name}-http-rule",
+            rule_name,
             project=args.project,
-            target=http_proxy.id,
+            target=proxy.id,
             ip_address=address.id,
             ip_protocol="TCP",
-            port_range="80",
+            port_range=port,
             load_balancing_scheme=SCHEME,
             labels=dict(args.labels),
             opts=self.child(),
