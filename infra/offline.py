@@ -109,12 +109,6 @@ class Run:
             raise LookupError(f"{len(found)} resources of type {type_} named {name!r}")
         return found[0]
 
-    def named(self, name: str) -> Resource:
-        found = [r for r in self.resources.values() if r.name == name]
-        if len(found) != 1:
-            raise LookupError(f"{len(found)} resources named {name!r}")
-        return found[0]
-
     def by_id(self, id_: str) -> Resource:
         found = [r for r in self.resources.values() if r.custom and r.id == id_]
         if len(found) != 1:
@@ -200,10 +194,12 @@ def run_program(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     root: Path = ROOT,
+    mocks: Mocks | None = None,
 ) -> Run:
     """Run the program once for `stack` under mocks and return what it declared.
 
     `config` replaces the stack file's values (tests use it for invalid configs).
+    `mocks` replaces the platform's stand-ins (the bootstrap's tests bring their own).
     Raises the program's own exceptions, such as `stacks.loader.ConfigError`.
     """
     if config is None:
@@ -213,7 +209,9 @@ def run_program(
     run = Run(stack)
 
     pulumi.runtime.reset_options(project=project, stack=stack)
-    mocks = PlatformMocks(config.get("gcp:project", "project"), config.get("gcp:region", "region"))
+    mocks = mocks or PlatformMocks(
+        config.get("gcp:project", "project"), config.get("gcp:region", "region")
+    )
     monitor = RecordingMonitor(mocks, run)
     pulumi.runtime.set_mocks(
         mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_program_log()

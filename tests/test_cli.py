@@ -39,7 +39,7 @@ def test_plan_lists_every_resource_under_its_component(staging_plan, staging):
     assert lines[instance].index("gcp:sql") > lines[database].index("vidgo:platform")
 
 
-def test_plan_shows_key_settings_and_protection(staging_plan, prod):
+def test_plan_shows_key_settings_and_protection(staging_plan):
     instance = next(line for line in staging_plan.splitlines() if "  database-instance" in line)
     assert "tier=db-f1-micro" in instance
     assert "public_ip=False" in instance

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import runpy
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+
+from infra.offline import Run, run_program
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 PROJECT = "vidgo-bootstrap"
@@ -77,67 +75,11 @@ class GcpMocks(Mocks):
         return {}, []
 
 
-@dataclass
-class Declared:
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    protect: bool
-
-
-@dataclass
-class Run:
-    resources: list[Declared] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    def of_type(self, type_: str) -> list[Declared]:
-        return [r for r in self.resources if r.type == type_]
-
-    def one(self, type_: str) -> Declared:
-        (found,) = self.of_type(type_)
-        return found
-
-
-class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks, run: Run):
-        super().__init__(mocks)
-        self.run = run
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.run.resources.append(
-                Declared(
-                    type=request.type,
-                    name=request.name,
-                    inputs=rpc.deserialize_properties(request.object),
-                    protect=request.protect,
-                )
-            )
-        return response
-
-
 def run_bootstrap(stack: str, config: dict[str, Any]) -> Run:
     """`config` maps keys (`gcp:project`, `vidgo-bootstrap:x` or bare `x`) to plain values."""
     values = {
         qualified(key): value if isinstance(value, str) else json.dumps(value)
         for key, value in config.items()
     }
-    run = Run()
-    pulumi.runtime.reset_options(project=PROJECT, stack=stack)
     mocks = GcpMocks(values.get("gcp:project", "project"))
-    monitor = RecordingMonitor(mocks, run)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(values, [])
-
-    async def collect_outputs():
-        for key, value in pulumi.runtime.get_root_resource().outputs.items():
-            run.outputs[key] = await pulumi.Output.from_input(value).future()
-
-    @pulumi.runtime.test
-    def program():
-        runpy.run_path(str(BOOTSTRAP), run_name="__main__")
-        return collect_outputs()
-
-    program()
-    return run
+    return run_program(stack, values, [], root=BOOTSTRAP, mocks=mocks)

@@ -47,7 +47,7 @@ def roles_module() -> dict:
 def grants(run: Run, member: str) -> dict[str, set[str]]:
     """Roles held by `member`, by resource type they are granted on."""
     found: dict[str, set[str]] = {}
-    for resource in run.resources:
+    for resource in run.resources.values():
         if resource.inputs.get("member") == member:
             found.setdefault(resource.type, set()).add(resource.inputs["role"])
     return found
@@ -114,7 +114,7 @@ def test_every_permission_of_the_refresh_role_ends_in_a_read_verb(bootstrap_prod
 def test_only_the_preview_holds_the_refresh_role(bootstrap_prod):
     holders = {
         r.inputs["member"]
-        for r in bootstrap_prod.of_type(PROJECT_BINDING)
+        for r in bootstrap_prod.by_type(PROJECT_BINDING)
         if r.inputs["role"] == refresh_role(bootstrap_prod, "prod")
     }
     assert holders == {PREVIEW}
@@ -134,7 +134,7 @@ def test_the_preview_holds_no_admin_role(bootstrap_prod):
 def test_deploy_may_grant_only_the_platforms_own_roles(bootstrap_prod):
     (iam_admin,) = [
         r
-        for r in bootstrap_prod.of_type(PROJECT_BINDING)
+        for r in bootstrap_prod.by_type(PROJECT_BINDING)
         if r.inputs["member"] == DEPLOY
         and r.inputs["role"] == "roles/resourcemanager.projectIamAdmin"
     ]
@@ -147,7 +147,7 @@ def test_deploy_may_grant_only_the_platforms_own_roles(bootstrap_prod):
 
 
 def test_other_deploy_roles_are_unconditional_and_key_access_is_decrypt_only(bootstrap_prod):
-    deploy = [r for r in bootstrap_prod.of_type(PROJECT_BINDING) if r.inputs["member"] == DEPLOY]
+    deploy = [r for r in bootstrap_prod.by_type(PROJECT_BINDING) if r.inputs["member"] == DEPLOY]
     conditioned = {r.inputs["role"] for r in deploy if r.inputs.get("condition")}
     assert conditioned == {"roles/resourcemanager.projectIamAdmin"}
     assert grants(bootstrap_prod, DEPLOY)["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"] == {
@@ -163,9 +163,9 @@ def test_a_grantable_role_that_widens_access_is_refused(role):
 
 def test_billing_budgets_role_only_where_a_billing_account_is_named(bootstrap_prod):
     billing = "gcp:billing/accountIamMember:AccountIamMember"
-    assert bootstrap_prod.of_type(billing) == []
+    assert bootstrap_prod.by_type(billing) == []
     run = run_bootstrap("prod", prod_config(billing_account="0X0X0X-0X0X0X-0X0X0X"))
-    (grant,) = run.of_type(billing)
+    (grant,) = run.by_type(billing)
     assert grant.inputs["billingAccountId"] == "0X0X0X-0X0X0X-0X0X0X"
     assert (grant.inputs["member"], grant.inputs["role"]) == (DEPLOY, "roles/billing.costsManager")
 

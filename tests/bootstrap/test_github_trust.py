@@ -42,7 +42,7 @@ def accounts_reachable(run: Run, claims: dict) -> set[str]:
         return set()
     return {
         binding.inputs["serviceAccountId"].split("/")[-1].split("@")[0]
-        for binding in run.of_type(SA_BINDING)
+        for binding in run.by_type(SA_BINDING)
         if binding.inputs["role"] == "roles/iam.workloadIdentityUser"
         and binding.inputs["member"].endswith(f"/subject/{claims['sub']}")
     }
@@ -83,7 +83,7 @@ def test_staging_project_admits_previews_and_pushes_to_main_only(
 
 def test_bindings_name_one_exact_subject_never_a_principal_set(bootstrap_prod, bootstrap_staging):
     for run in (bootstrap_prod, bootstrap_staging):
-        members = [b.inputs["member"] for b in run.of_type(SA_BINDING)]
+        members = [b.inputs["member"] for b in run.by_type(SA_BINDING)]
         assert len(members) == 2
         assert all(m.startswith("principal://iam.googleapis.com/projects/") for m in members)
 

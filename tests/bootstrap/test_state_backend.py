@@ -43,12 +43,12 @@ def test_kms_key_is_the_default_secrets_provider(bootstrap_prod):
 
 def test_without_kms_nothing_kms_is_declared_and_the_passphrase_is_named():
     run = run_bootstrap("prod", prod_config(kms=False))
-    assert not [r for r in run.resources if r.type.startswith("gcp:kms/")]
+    assert not [r for r in run.resources.values() if r.type.startswith("gcp:kms/")]
     assert run.outputs["secrets_provider"] == "passphrase"
 
 
 def test_apis_for_federation_are_enabled_and_never_disabled(bootstrap_prod):
-    apis = bootstrap_prod.of_type("gcp:projects/service:Service")
+    apis = bootstrap_prod.by_type("gcp:projects/service:Service")
     assert {"sts.googleapis.com", "iamcredentials.googleapis.com"} <= {
         a.inputs["service"] for a in apis
     }
