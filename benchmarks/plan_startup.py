@@ -25,7 +25,7 @@ TARGET = 1.5
 # has its placeholder class), printed one a line.
 LOADED = """
 import contextlib, io, sys, types
-from infra.cli import main
+from vidgo_infra.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     main(["plan", "prod"])
 for name, module in sorted(sys.modules.items()):
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
-    plan_command = [sys.executable, "-m", "infra", "plan", "prod"]
+    plan_command = [sys.executable, "-m", "vidgo_infra", "plan", "prod"]
     modules = gcp_modules()
     # pulumi_gcp registers its modules lazily: `import pulumi_gcp.compute` alone loads nothing.
     # Touching an attribute makes Python execute each module, as the program does.

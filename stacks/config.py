@@ -212,14 +212,14 @@ class RedisConfig(Settings):
     memory_size_gb: int = Field(1, ge=1, le=300)
 
 
-class LifecycleRule(Settings):
+class LifecycleRuleConfig(Settings):
     action: Literal["Delete", "SetStorageClass", "AbortIncompleteMultipartUpload"]
     age_days: int = Field(ge=0)
     storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] | None = None
     matches_prefix: list[str] = []
 
     @model_validator(mode="after")
-    def _class_only_for_moves(self) -> LifecycleRule:
+    def _class_only_for_moves(self) -> LifecycleRuleConfig:
         if (self.action == "SetStorageClass") != (self.storage_class is not None):
             raise ValueError(
                 "storage_class: required with action SetStorageClass, and allowed only there"
@@ -227,7 +227,7 @@ class LifecycleRule(Settings):
         return self
 
 
-class BucketConfig(Settings):
+class MediaConfig(Settings):
     name: Annotated[
         str,
         _matches(r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]", "a bucket name (3-63 chars, a-z 0-9 _ -)"),
@@ -249,12 +249,12 @@ class BucketConfig(Settings):
     # Objects deleted or overwritten by mistake stay recoverable this long (0 turns it off).
     soft_delete_days: int = Field(7, ge=0, le=90)
     versioning: bool = False
-    lifecycle: list[LifecycleRule] = [
-        LifecycleRule(action="AbortIncompleteMultipartUpload", age_days=7)
+    lifecycle: list[LifecycleRuleConfig] = [
+        LifecycleRuleConfig(action="AbortIncompleteMultipartUpload", age_days=7)
     ]
 
     @model_validator(mode="after")
-    def _soft_delete_window(self) -> BucketConfig:
+    def _soft_delete_window(self) -> MediaConfig:
         if 0 < self.soft_delete_days < 7:
             raise ValueError("soft_delete_days: must be 0 (off) or between 7 and 90")
         return self
@@ -361,7 +361,7 @@ class PlatformConfig(Settings):
     network: NetworkConfig = NetworkConfig()
     database: DatabaseConfig = DatabaseConfig()
     redis: RedisConfig = RedisConfig()
-    bucket: BucketConfig = BucketConfig()
+    media: MediaConfig = MediaConfig()
     registry: RegistryConfig = RegistryConfig()
     # The application's secrets (seed section 3.2, step 5). Values never live here: see README.
     app_secrets: list[SecretName] = [
@@ -414,7 +414,7 @@ class PlatformConfig(Settings):
 
     @property
     def cors_origins(self) -> list[str]:
-        return self.bucket.cors_origins or [f"https://{self.domain}", f"https://{self.api_host}"]
+        return self.media.cors_origins or [f"https://{self.domain}", f"https://{self.api_host}"]
 
     @property
     def resource_labels(self) -> dict[str, str]:

@@ -118,7 +118,7 @@ def _allowed_keys(location: tuple[str | int, ...]) -> list[str]:
     """The keys a stack file may set where the unknown key at `location` was found."""
     model: typing.Any = PlatformConfig
     for part in location[:-1]:
-        if isinstance(part, int):  # an item of a list of settings, such as bucket.lifecycle
+        if isinstance(part, int):  # an item of a list of settings, such as media.lifecycle
             (model,) = typing.get_args(model)
         else:
             model = model.model_fields[part].annotation

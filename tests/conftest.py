@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.offline import Run, run_program, stack_config
+from vidgo_infra.offline import Run, run_program, stack_config
 
 
 def deep_merge(base: Any, change: Any) -> Any:

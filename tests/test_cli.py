@@ -9,10 +9,10 @@ from contextlib import redirect_stdout
 import pytest
 import yaml
 
-from infra import inventory, offline
-from infra.cli import main
-from infra.offline import PLACEHOLDER_IP
 from tests.conftest import config_with
+from vidgo_infra import inventory, offline
+from vidgo_infra.cli import main
+from vidgo_infra.offline import PLACEHOLDER_IP
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_diff_between_stacks_names_changed_properties(capsys):
 
 def test_diff_against_the_snapshot_reports_an_unreviewed_change(tmp_path, capsys):
     document = yaml.safe_load(inventory.snapshot_path("staging").read_text())
-    document["resources"]["cache-instance"]["inputs"]["memorySizeGb"] = 5
+    document["resources"]["redis-instance"]["inputs"]["memorySizeGb"] = 5
     del document["resources"]["edge-http-rule"]
     edited = tmp_path / "staging.yaml"
     edited.write_text(inventory.dump(document))

@@ -11,10 +11,10 @@ import pulumi.resource
 import pytest
 import yaml
 
-from infra.offline import ROOT, Run, project_name, run_program, stacks
 from stacks.config import PlatformConfig
 from stacks.loader import PROJECT_KEYS, ConfigError
 from tests.conftest import run_with
+from vidgo_infra.offline import ROOT, Run, project_name, run_program, stacks
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 STACK_RESOURCE = "pulumi:pulumi:Stack"
@@ -308,8 +308,8 @@ INVALID = [
     ),
     pytest.param(
         "staging",
-        {"vidgo-infra:bucket": {"lifecycle": [{"action": "SetStorageClass", "age_days": 30}]}},
-        "vidgo-infra:bucket.lifecycle.0.storage_class",
+        {"vidgo-infra:media": {"lifecycle": [{"action": "SetStorageClass", "age_days": 30}]}},
+        "vidgo-infra:media.lifecycle.0.storage_class",
         "required with action SetStorageClass",
         id="lifecycle-move-without-class",
     ),

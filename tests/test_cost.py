@@ -1,7 +1,7 @@
-"""The cost estimate (infra/cost): each pricing rule, the stacks' totals, deltas, the budget guard.
+"""The cost estimate: each pricing rule, the stacks' totals, deltas, the budget guard.
 
-Expected figures are computed here by hand from infra/prices.yaml, read as plain YAML: the test
-never asks the code under test what a price is or how a rule combines prices.
+Expected figures are computed here by hand from vidgo_infra/prices.yaml, read as plain YAML:
+the test never asks the code under test what a price is or how a rule combines prices.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import cost
-from infra.cost import command
-from infra.inventory import dump, inventory
 from stacks.usage import Budget, UsageProfile
 from tests.conftest import run_with
+from vidgo_infra import cost
+from vidgo_infra.cost import command
+from vidgo_infra.inventory import dump, inventory
 
-PRICE_FILE = yaml.safe_load((Path(__file__).parent.parent / "infra" / "prices.yaml").read_text())
+PRICE_FILE = yaml.safe_load(
+    (Path(__file__).parent.parent / "vidgo_infra" / "prices.yaml").read_text()
+)
 HOURS = 730
 SECONDS = 730 * 3600  # 2,628,000 seconds in the 730-hour month the price file uses
 TAIWAN = "asia-east1"

@@ -8,10 +8,10 @@ import re
 import pytest
 from pulumi.runtime import MockResourceArgs, rpc
 
-from infra.inventory import dump, inventory
-from infra.offline import COMPUTED, PlatformMocks, Resource, Run
 from tests.conftest import run_with
 from tests.support import SEED_APP_SECRETS
+from vidgo_infra.inventory import dump, inventory
+from vidgo_infra.offline import COMPUTED, PlatformMocks, Resource, Run
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 SQL_DATABASE = "gcp:sql/database:Database"

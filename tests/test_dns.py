@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from infra import dns
-from infra.dns import Probe, Resolution
+from vidgo_infra import dns
+from vidgo_infra.dns import Probe, Resolution
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROD_OUTPUTS = FIXTURES / "outputs-prod.json"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from infra.offline import Resource, Run
 from tests.conftest import run_with
 from tests.support import strings
+from vidgo_infra.offline import Resource, Run
 
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra.offline import COMPUTED, Resource, Run, stack_config
 from tests.conftest import run_with
+from vidgo_infra.offline import COMPUTED, Resource, Run, stack_config
 
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
@@ -33,7 +33,7 @@ def two_emails() -> Run:
 
 
 def resource_id(resource: Resource) -> str:
-    """The id the mocks give a resource (infra.offline.PlatformMocks): its name, then "-id"."""
+    """The id the mocks give a resource (offline.PlatformMocks): its name, then "-id"."""
     return f"{resource.inputs.get('name', resource.name)}-id"
 
 

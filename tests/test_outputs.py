@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi.runtime import rpc
 
-from infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
 from tests.support import strings
+from vidgo_infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 REDIS = "gcp:redis/instance:Instance"

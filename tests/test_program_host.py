@@ -1,9 +1,10 @@
 """The program runs as Pulumi's Python host runs it, not only as the tests import it.
 
 The host executes the `main:` folder (infra/) with `runpy.run_path`, which puts infra/ alone on
-`sys.path`: the repo root is not there, so `stacks` and `components` import only because
-requirements.txt installs the project (`-e .`) into the stack's virtualenv. pytest hides this by
-putting the repo root on `sys.path`; a subprocess without it does not.
+`sys.path`: the repo root is not there, and no package of the program is installed (only the
+`vidgo_infra` tool is), so `stacks` and `components` import only because the program puts its own
+project root on the path. pytest hides this by putting the repo root on `sys.path`; a subprocess
+without it does not.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 
-from infra.offline import ROOT
+from vidgo_infra.offline import ROOT
 
 PROGRAM = textwrap.dedent(
     """
@@ -29,7 +30,7 @@ PROGRAM = textwrap.dedent(
     for package in ("infra", "stacks", "components"):
         assert importlib.machinery.PathFinder.find_spec(package) is None, package
 
-    from infra.offline import run_program
+    from vidgo_infra.offline import run_program
 
     run = run_program("staging")
     import components

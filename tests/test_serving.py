@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from infra.offline import Resource, Run
-from infra.plan import lookup
 from stacks.config import PLACEHOLDER_IMAGE
 from tests.conftest import run_with
 from tests.support import SEED_APP_SECRETS, strings
+from vidgo_infra.offline import Resource, Run
+from vidgo_infra.plan import lookup
 
 SERVICE = "gcp:cloudrunv2/service:Service"
 ACCOUNT = "gcp:serviceaccount/account:Account"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra import inventory
-from infra.diff import compare, render
-from infra.offline import stacks
+from vidgo_infra import inventory
+from vidgo_infra.diff import compare, render
+from vidgo_infra.offline import stacks
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

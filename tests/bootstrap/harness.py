@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-from infra.offline import Run, run_program
+from vidgo_infra.offline import Run, run_program
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
 PROJECT = "vidgo-bootstrap"

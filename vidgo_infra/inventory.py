@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from infra.offline import ROOT, Run, redact
+from vidgo_infra.offline import ROOT, Run, redact
 
 VERSION = 1
 SNAPSHOTS = ROOT / "tests" / "snapshots"

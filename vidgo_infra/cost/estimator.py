@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from infra.cost.edge import RULES, stack_charges
-from infra.cost.model import GROUPS, Context, Estimate, apply_free_tier, infer_region
-from infra.cost.prices import Prices, load_prices
 from stacks.usage import UsageProfile
+from vidgo_infra.cost.edge import RULES, stack_charges
+from vidgo_infra.cost.model import GROUPS, Context, Estimate, apply_free_tier, infer_region
+from vidgo_infra.cost.prices import Prices, load_prices
 
 
 def estimate(
@@ -52,7 +52,7 @@ def _price_resource(ctx: Context, name: str, resource: dict[str, Any]) -> bool:
             ctx.unpriced("Other", name, type_token, f"cannot price its inputs: {error}")
         return len(ctx.lines) > before
     if ctx.prices.free_reason(type_token) is None:
-        why = "no pricing rule, and not listed as free in infra/prices.yaml"
+        why = "no pricing rule, and not listed as free in vidgo_infra/prices.yaml"
         ctx.unpriced("Other", name, type_token, why)
         return True
     return False

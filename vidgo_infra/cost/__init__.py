@@ -1,8 +1,8 @@
 """`vidgo-infra cost`: the monthly cost of what a stack's program declares, under a usage profile.
 
-The input is the inventory (infra/inventory.py), the same document the offline plan prints, so
-the estimate prices exactly what `pulumi up` would create. Prices are data (infra/prices.yaml);
-the method and its assumptions are in docs/cost.md.
+The input is the inventory (vidgo_infra/inventory.py), the same document the offline plan
+prints, so the estimate prices exactly what `pulumi up` would create. Prices are data
+(vidgo_infra/prices.yaml); the method and its assumptions are in docs/cost.md.
 
     estimate(inventory, usage, prices) -> Estimate      the priced lines, grouped as in the seed
     summary(estimate, top=5) -> list[str]              the total and the largest lines
@@ -15,12 +15,12 @@ Nothing here imports Pulumi at module level: `vidgo-infra` starts fast, and the 
 
 from __future__ import annotations
 
-from infra.cost.command import add_arguments, run, stack_settings, summary_for_stack
-from infra.cost.estimator import estimate
-from infra.cost.model import FIXED, USAGE, Estimate, Line
-from infra.cost.prices import Prices, Unpriced, load_prices
-from infra.cost.report import budget_status, delta, render, render_delta, summary
-from infra.cost.rules import parse_cpu, parse_memory_gib
+from vidgo_infra.cost.command import add_arguments, run, stack_settings, summary_for_stack
+from vidgo_infra.cost.estimator import estimate
+from vidgo_infra.cost.model import FIXED, USAGE, Estimate, Line
+from vidgo_infra.cost.prices import Prices, Unpriced, load_prices
+from vidgo_infra.cost.report import budget_status, delta, render, render_delta, summary
+from vidgo_infra.cost.rules import parse_cpu, parse_memory_gib
 
 __all__ = [
     "FIXED",

@@ -22,7 +22,7 @@ class LifecycleRule:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MediaBucketArgs:
+class MediaArgs:
     project: str
     name: str
     location: str
@@ -40,7 +40,7 @@ class MediaBucketArgs:
     protect: bool
 
 
-class MediaBucket(Component):
+class Media(Component):
     """Uniform bucket-level access and public access prevention *enforced*: no object is ever
     public. Browsers get media through the load balancer's backend bucket with Cloud CDN, which
     reads the bucket as Google's CDN fill account with signed URLs (components/edge.py), so the
@@ -55,10 +55,8 @@ class MediaBucket(Component):
     signing_key: pulumi.Output[str]
     signing_key_secret: SecretRef
 
-    def __init__(
-        self, name: str, args: MediaBucketArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("vidgo:platform:MediaBucket", name, opts)
+    def __init__(self, name: str, args: MediaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("vidgo:platform:Media", name, opts)
         bucket = storage.Bucket(
             f"{name}-bucket",
             project=args.project,

@@ -13,7 +13,7 @@ from components.secrets import SecretRef, stored_secret
 
 
 @dataclass(frozen=True, kw_only=True)
-class CacheArgs:
+class RedisArgs:
     project: str
     region: str
     network_id: pulumi.Input[str]
@@ -26,7 +26,7 @@ class CacheArgs:
     protect: bool
 
 
-class Cache(Component):
+class Redis(Component):
     """AUTH and in-transit encryption are decided at creation: turning either on later replaces
     the instance. Both are on. With TLS the client must trust the instance's own CA, so the API
     gets `REDIS_URL` (rediss://, with the AUTH string) and `REDIS_CA_CERT` from Secret Manager.
@@ -41,8 +41,8 @@ class Cache(Component):
     url: SecretRef
     ca_cert: SecretRef
 
-    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("vidgo:platform:Cache", name, opts)
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("vidgo:platform:Redis", name, opts)
         instance = redis.Instance(
             f"{name}-instance",
             project=args.project,

@@ -23,7 +23,8 @@ import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
-ROOT = Path(__file__).resolve().parent.parent
+from vidgo_infra.project import ROOT
+
 SECRET = "[secret]"
 # Stand-in for a value the provider computes at `pulumi up`; printed as "(known after up)".
 PLACEHOLDER_IP = "203.0.113.10"  # TEST-NET-3: never a real address

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from infra.cost import rules
-from infra.cost.model import FIXED, PROJECT, USAGE, Context
+from vidgo_infra.cost import rules
+from vidgo_infra.cost.model import FIXED, PROJECT, USAGE, Context
 
 Rule = Callable[[Context, str, dict[str, Any]], None]
 
@@ -118,7 +118,7 @@ def subnetwork(ctx: Context, name: str, resource: dict[str, Any]) -> None:
     group, flow = "Monitoring & Logging", ctx.usage.flow_log_gib
     sku = "logging.vended_network_logs"
     ctx.charge(group, name, "VPC flow logs storage", sku, flow, USAGE, "global")
-    why = "network telemetry pricing is not in infra/prices.yaml"
+    why = "network telemetry pricing is not in vidgo_infra/prices.yaml"
     ctx.unpriced(group, name, "VPC flow logs generation (network telemetry)", why, USAGE)
 
 

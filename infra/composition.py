@@ -13,13 +13,13 @@ from pulumi_gcp import organizations
 
 from components.audit import AuditLogs, AuditLogsArgs
 from components.budget import BillingBudget, BillingBudgetArgs
-from components.cache import Cache, CacheArgs
 from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
-from components.media_bucket import LifecycleRule, MediaBucket, MediaBucketArgs
+from components.media import LifecycleRule, Media, MediaArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.project_services import PLATFORM_APIS, ProjectServices, ProjectServicesArgs
+from components.redis import Redis, RedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.service import CloudRunService, CloudRunServiceArgs
@@ -60,19 +60,19 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         DatabaseArgs(**on_private_network, **cfg.database.model_dump()),
         opts=after_apis,
     )
-    cache = Cache(
-        "cache", CacheArgs(**on_private_network, **cfg.redis.model_dump()), opts=after_apis
+    redis = Redis(
+        "redis", RedisArgs(**on_private_network, **cfg.redis.model_dump()), opts=after_apis
     )
-    bucket_cfg = cfg.bucket.model_dump(exclude={"cors_origins", "lifecycle"})
-    media = MediaBucket(
+    media_cfg = cfg.media.model_dump(exclude={"cors_origins", "lifecycle"})
+    media = Media(
         "media",
-        MediaBucketArgs(
+        MediaArgs(
             project=project,
             cors_origins=cfg.cors_origins,
-            lifecycle=[LifecycleRule(**rule.model_dump()) for rule in cfg.bucket.lifecycle],
+            lifecycle=[LifecycleRule(**rule.model_dump()) for rule in cfg.media.lifecycle],
             labels=labels,
             protect=cfg.protect,
-            **bucket_cfg,
+            **media_cfg,
         ),
         opts=after_apis,
     )
@@ -102,12 +102,12 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             secret_env={
                 **app_secrets.refs,
                 "DATABASE_URL": database.url,
-                "REDIS_URL": cache.url,
-                "REDIS_CA_CERT": cache.ca_cert,
+                "REDIS_URL": redis.url,
+                "REDIS_CA_CERT": redis.ca_cert,
                 "MEDIA_URL_SIGNING_KEY": media.signing_key_secret,
             },
             env={
-                "MEDIA_BUCKET": cfg.bucket.name,
+                "MEDIA_BUCKET": cfg.media.name,
                 "MEDIA_BASE_URL": media_base_url(cfg),
                 "MEDIA_URL_SIGNING_KEY_NAME": MEDIA_SIGNING_KEY_NAME,
             },
@@ -157,7 +157,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     if budget.billing_account and budget.monthly_usd:
         BillingBudget(
-            "billing",
+            "budget",
             BillingBudgetArgs(
                 project=project,
                 project_number=project_number,
@@ -182,7 +182,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         },
         "cloud_run_services": {"api": api.service_name, "web": web.service_name},
         "sql_connection_name": database.connection_name,
-        "redis_host": cache.host,
+        "redis_host": redis.host,
         "media_bucket": media.bucket_name,
         "registry_path": registry.path,
     }

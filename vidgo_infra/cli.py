@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import vidgo_infra.project  # noqa: F401  (the project's own packages become importable)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vidgo-infra", description=__doc__.splitlines()[0])
@@ -36,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     diff.set_defaults(handler=run_diff)
 
     for name, module, summary in (
-        ("dns", "infra.dns", "the GoDaddy records of a deployed stack, and --check them"),
-        ("cost", "infra.cost", "the monthly cost estimate of a stack"),
+        ("dns", "vidgo_infra.dns", "the GoDaddy records of a deployed stack, and --check them"),
+        ("cost", "vidgo_infra.cost", "the monthly cost estimate of a stack"),
     ):
         command = commands.add_parser(name, help=summary)
         command.set_defaults(handler=_delegate(module))
@@ -53,7 +55,7 @@ def _delegate(module: str):
 
 def load_inventory(source: str) -> tuple[dict[str, Any], str]:
     """A stack name (run offline now) or a path to a saved inventory → (document, label)."""
-    from infra import inventory
+    from vidgo_infra import inventory
 
     if source.endswith((".yaml", ".yml", ".json")):
         path = Path(source)
@@ -63,9 +65,9 @@ def load_inventory(source: str) -> tuple[dict[str, Any], str]:
 
 def plan_inventory(stack: str) -> dict[str, Any]:
     """Run the stack's program under mocks. Raises UsageError on a bad stack or config."""
-    from infra.inventory import inventory
-    from infra.offline import run_program
     from stacks.loader import ConfigError
+    from vidgo_infra.inventory import inventory
+    from vidgo_infra.offline import run_program
 
     try:
         return inventory(run_program(stack))
@@ -92,7 +94,7 @@ def _guarded(handler):
 
 @_guarded
 def run_plan(args) -> int:
-    from infra import plan
+    from vidgo_infra import plan
 
     document = plan_inventory(args.stack)
     if args.json:
@@ -121,15 +123,15 @@ def run_plan(args) -> int:
 
 
 def _cost(stack: str, document: dict[str, Any]) -> list[str]:
-    from infra import cost
+    from vidgo_infra import cost
 
     return ["  " + line for line in cost.summary_for_stack(stack, document)]
 
 
 @_guarded
 def run_snapshot(args) -> int:
-    from infra import inventory
-    from infra.offline import stacks
+    from vidgo_infra import inventory
+    from vidgo_infra.offline import stacks
 
     names = stacks() if args.all else args.stacks
     if not names:
@@ -144,7 +146,7 @@ def run_snapshot(args) -> int:
 
 @_guarded
 def run_diff(args) -> int:
-    from infra import diff, inventory
+    from vidgo_infra import diff, inventory
 
     if args.snapshot:
         left, right = str(inventory.snapshot_path(args.snapshot)), args.snapshot

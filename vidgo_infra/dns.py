@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from vidgo_infra.project import ROOT
+
 REQUIRED_OUTPUTS = ("static_ip", "dns_zone", "dns_records", "hosts")
 RECORD_KEYS = ("type", "name", "value", "ttl")
 PULUMI_TIMEOUT_S = 120

@@ -1,4 +1,4 @@
-"""The price file (infra/prices.yaml): SKUs by region, each with its unit, source and date."""
+"""The price file (vidgo_infra/prices.yaml): SKUs by region, each with its unit, source and date."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Unpriced(LookupError):
 
     def __init__(self, sku: str, region: str):
         self.sku, self.region = sku, region
-        super().__init__(f"no price for {sku} in {region} in infra/prices.yaml")
+        super().__init__(f"no price for {sku} in {region} in vidgo_infra/prices.yaml")
 
 
 @dataclass(frozen=True)

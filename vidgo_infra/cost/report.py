@@ -6,8 +6,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from infra.cost.model import Estimate, Line
 from stacks.usage import Budget
+from vidgo_infra.cost.model import Estimate, Line
 
 WIDTH = 100  # the breakdown fits a terminal and a pull request's job summary
 
@@ -53,7 +53,7 @@ def render(estimate: Estimate, budget: Budget | None = None) -> list[str]:
     """Each group and its lines, the totals, what is unpriced and why, the assumptions."""
     out = [
         f"Monthly cost estimate of {estimate.stack or 'an inventory'}: USD list prices for "
-        f"{estimate.region}, checked {estimate.prices_checked} (infra/prices.yaml)",
+        f"{estimate.region}, checked {estimate.prices_checked} (vidgo_infra/prices.yaml)",
     ]
     for group, lines in estimate.groups().items():
         subtotal = sum(line.monthly_usd or 0 for line in lines)

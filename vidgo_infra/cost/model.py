@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from infra.cost.prices import Price, Prices, Unpriced
 from stacks.usage import UsageProfile
+from vidgo_infra.cost.prices import Price, Prices, Unpriced
 
 FIXED, USAGE = "fixed", "usage"
 # Grouped like the seed's section 7.1, so the two can be read side by side (docs/cost.md).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from infra.offline import PLACEHOLDER_IP
+from vidgo_infra.offline import PLACEHOLDER_IP
 
 AFTER_UP = "(known after pulumi up)"
 

@@ -32,9 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.cost.estimator import estimate
-    from infra.cost.prices import load_prices
-    from infra.cost.report import budget_status
+    from vidgo_infra.cost.estimator import estimate
+    from vidgo_infra.cost.prices import load_prices
+    from vidgo_infra.cost.report import budget_status
 
     try:
         usage, budget = stack_settings(args.stack)
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(args: argparse.Namespace, now, before, budget: Budget) -> list[str]:
-    from infra.cost.report import render, render_delta
+    from vidgo_infra.cost.report import render, render_delta
 
     out: list[str] = []
     if before is not None:
@@ -64,7 +64,7 @@ def _text(args: argparse.Namespace, now, before, budget: Budget) -> list[str]:
 
 
 def _json(now, before, status) -> dict[str, Any]:
-    from infra.cost.report import delta
+    from vidgo_infra.cost.report import delta
 
     document = now.to_json()
     document["budget"] = status.to_json(now)
@@ -80,7 +80,7 @@ def _json(now, before, status) -> dict[str, Any]:
 
 def stack_settings(stack: str, root: Path | None = None) -> tuple[UsageProfile, Budget]:
     """The stack file's `usage` and `budget` sections, validated (defaults where absent)."""
-    from infra.offline import ROOT, project_name, stack_config
+    from vidgo_infra.offline import ROOT, project_name, stack_config
 
     root = root or ROOT
     try:
@@ -104,10 +104,10 @@ def _section(values: dict[str, str], key: str, model, stack: str):
 
 
 def _program_inventory(stack: str) -> dict[str, Any]:
-    """Run the stack's program under mocks, as the offline plan does (infra/offline.py)."""
-    from infra.inventory import inventory
-    from infra.offline import run_program
+    """Run the stack's program under mocks, as the offline plan does (vidgo_infra/offline.py)."""
     from stacks.loader import ConfigError
+    from vidgo_infra.inventory import inventory
+    from vidgo_infra.offline import run_program
 
     try:
         return inventory(run_program(stack))
@@ -118,7 +118,7 @@ def _program_inventory(stack: str) -> dict[str, Any]:
 def _saved_inventory(path: str) -> dict[str, Any]:
     import yaml
 
-    from infra.inventory import load
+    from vidgo_infra.inventory import load
 
     try:
         return load(Path(path))
@@ -128,8 +128,8 @@ def _saved_inventory(path: str) -> dict[str, Any]:
 
 def summary_for_stack(stack: str, document: dict[str, Any], top: int = 5) -> list[str]:
     """What the offline plan prints: the total, the top lines and the budget, in a few lines."""
-    from infra.cost.estimator import estimate
-    from infra.cost.report import budget_status, summary
+    from vidgo_infra.cost.estimator import estimate
+    from vidgo_infra.cost.report import budget_status, summary
 
     try:
         usage, budget = stack_settings(stack)

@@ -2,7 +2,8 @@
 
 Each rule reads one resource's inputs as the program declared them (engine camelCase names) and
 charges SKUs of the price file into the context, billed the way Google bills (docs/cost.md).
-The edge, networking and monitoring rules, and the registry of all rules, are in infra.cost.edge.
+The edge, networking and monitoring rules, and the registry of all rules, are in
+vidgo_infra.cost.edge.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from infra.cost.model import FIXED, USAGE, Context
+from vidgo_infra.cost.model import FIXED, USAGE, Context
 
 # Cloud Run's own defaults, used when the program leaves a value out.
 DEFAULT_CPU, DEFAULT_MEMORY = "1", "512Mi"
@@ -55,7 +56,7 @@ def _strings(value: Any) -> Iterator[str]:
 def refers_to(source: dict[str, Any], name: str, target: dict[str, Any]) -> bool:
     """Does `source` use `target`? Its dependencies say so; so does an input holding its id.
 
-    Under the offline mocks a resource's id is "<name>-id" (infra/offline.py).
+    Under the offline mocks a resource's id is "<name>-id" (vidgo_infra/offline.py).
     """
     if name in (source.get("depends_on") or []):
         return True
@@ -169,7 +170,7 @@ def _sql_compute(ctx, bill, name, inputs, settings, copies, ha) -> None:
     tier = settings.get("tier", "")
     version, edition = inputs.get("databaseVersion", ""), settings.get("edition", "ENTERPRISE")
     if version.startswith("SQLSERVER") or edition != "ENTERPRISE":
-        why = f"{edition} {version} is not in infra/prices.yaml (Enterprise PostgreSQL/MySQL only)"
+        why = f"{edition} {version} is not in the price file (Enterprise PostgreSQL/MySQL only)"
         ctx.unpriced("Cloud SQL", name, "instance", why)
         return
     hours = ctx.hours * copies
