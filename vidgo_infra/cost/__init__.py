@@ -20,7 +20,7 @@ from vidgo_infra.cost.estimator import estimate
 from vidgo_infra.cost.model import FIXED, USAGE, Estimate, Line
 from vidgo_infra.cost.prices import Prices, Unpriced, load_prices
 from vidgo_infra.cost.report import budget_status, delta, render, render_delta, summary
-from vidgo_infra.cost.rules import parse_cpu, parse_memory_gib
+from vidgo_infra.cost.rules.run import parse_cpu, parse_memory_gib
 
 __all__ = [
     "FIXED",

@@ -6,9 +6,9 @@ from collections import Counter
 from typing import Any
 
 from stacks.usage import UsageProfile
-from vidgo_infra.cost.edge import RULES, stack_charges
 from vidgo_infra.cost.model import GROUPS, Context, Estimate, apply_free_tier, infer_region
 from vidgo_infra.cost.prices import Prices, load_prices
+from vidgo_infra.cost.rules import RULES, stack_charges
 
 
 def estimate(
