@@ -1,0 +1,301 @@
+"""A first `pulumi up`, simulated: when does the HTTPS edge exist, and how long until the end?
+
+Google issues the managed certificates only once the HTTPS forwarding rule serves them on the
+static IP and the GoDaddy records point there (15-60 minutes, seed section 4.2). So the sooner
+that rule exists in a first deploy, the sooner the operator can enter DNS and let issuance run
+while Cloud SQL is still being created.
+
+The graph is the program's own: the inventory (`vidgo-infra plan --json`) lists each resource's
+dependencies as the engine received them, explicit `depends_on` and the implicit ones an
+Output-typed input creates, and each resource's parent. Pulumi creates a resource once all of
+those exist, and runs independent ones in parallel (`pulumi up` is unbounded by default). Each
+resource type takes a typical creation time from CREATION below. Printed:
+
+- the critical path: the longest chain, the simulated length of a first `pulumi up`;
+- the serial sum: every creation one after another, as the seed's script (sections 3.1-3.3)
+  runs its gcloud commands;
+- when the HTTPS forwarding rule (port 443) exists, against both.
+
+    .venv/bin/python benchmarks/first_deploy.py [--stack prod] [--inventory FILE]
+
+The figures are a model, not a measurement: no deploy ran. Every time below is an estimate, as
+marked, because Google publishes no creation times; the note says what it rests on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTPS_RULE_TYPE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+TARGET_SHARE = 0.10  # issue 14: the HTTPS rule within the first 10 % of the critical path
+
+
+@dataclass(frozen=True)
+class Timing:
+    seconds: float
+    source: str
+
+
+_COMPUTE_OP = (
+    "estimate: one global Compute Engine operation; apply logs typically show 10-25 s "
+    "(the provider polls the operation every few seconds)"
+)
+_INSTANT = "estimate: a single synchronous API call"
+_PROVIDER_LOCAL = "no API call: computed by the provider on this machine"
+
+CREATION: dict[str, Timing] = {
+    # Project-level
+    "gcp:projects/service:Service": Timing(
+        45, "estimate: Service Usage enable operation on a new project, typically 20-60 s"
+    ),
+    "gcp:projects/iAMMember:IAMMember": Timing(
+        8, "estimate: read-modify-write of the project IAM policy"
+    ),
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": Timing(
+        8, "estimate: read-modify-write of the project IAM policy"
+    ),
+    "gcp:serviceaccount/account:Account": Timing(
+        8, "estimate: create, then the provider waits until the account reads back"
+    ),
+    # Network
+    "gcp:compute/network:Network": Timing(
+        30, "estimate: global Compute Engine operation, typically 20-40 s"
+    ),
+    "gcp:compute/subnetwork:Subnetwork": Timing(20, _COMPUTE_OP),
+    "gcp:compute/globalAddress:GlobalAddress": Timing(10, _COMPUTE_OP),
+    "gcp:servicenetworking/connection:Connection": Timing(
+        90, "estimate: VPC peering to Google's service producer network, typically 1-2 min"
+    ),
+    "gcp:vpcaccess/connector:Connector": Timing(
+        150, "estimate: the connector starts its VMs (min 2), typically 2-3 min"
+    ),
+    # Data
+    "gcp:sql/databaseInstance:DatabaseInstance": Timing(
+        720,
+        "estimate: Cloud SQL for PostgreSQL with a private IP, typically 10-15 min "
+        "(Google's docs say only 'several minutes')",
+    ),
+    "gcp:sql/database:Database": Timing(15, "estimate: a Cloud SQL admin operation"),
+    "gcp:sql/user:User": Timing(10, "estimate: a Cloud SQL admin operation"),
+    "gcp:redis/instance:Instance": Timing(
+        360, "estimate: Memorystore for Redis, Basic tier, typically 5-7 min"
+    ),
+    "gcp:storage/bucket:Bucket": Timing(3, _INSTANT),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": Timing(5, _INSTANT),
+    "gcp:secretmanager/secret:Secret": Timing(2, _INSTANT),
+    "gcp:secretmanager/secretVersion:SecretVersion": Timing(2, _INSTANT),
+    "gcp:secretmanager/secretIamMember:SecretIamMember": Timing(5, _INSTANT),
+    "gcp:artifactregistry/repository:Repository": Timing(
+        10, "estimate: an Artifact Registry long-running operation"
+    ),
+    # Cloud Run
+    "gcp:cloudrunv2/service:Service": Timing(
+        60, "estimate: first revision of the placeholder image until Ready, typically 30-90 s"
+    ),
+    "gcp:cloudrunv2/job:Job": Timing(
+        10, "estimate: creating a job does not run it; an admin operation"
+    ),
+    # Load balancer
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": Timing(10, _COMPUTE_OP),
+    "gcp:compute/securityPolicy:SecurityPolicy": Timing(
+        25, "estimate: policy with its rules, a global Compute Engine operation"
+    ),
+    "gcp:compute/backendService:BackendService": Timing(20, _COMPUTE_OP),
+    "gcp:compute/backendBucket:BackendBucket": Timing(15, _COMPUTE_OP),
+    "gcp:compute/backendBucketSignedUrlKey:BackendBucketSignedUrlKey": Timing(10, _COMPUTE_OP),
+    "gcp:compute/uRLMap:URLMap": Timing(12, _COMPUTE_OP),
+    "gcp:compute/sSLPolicy:SSLPolicy": Timing(10, _COMPUTE_OP),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": Timing(
+        10, "estimate: creating the certificate resource; issuance is separate (15-60 min, seed 4.2)"
+    ),
+    "gcp:compute/targetHttpsProxy:TargetHttpsProxy": Timing(12, _COMPUTE_OP),
+    "gcp:compute/targetHttpProxy:TargetHttpProxy": Timing(12, _COMPUTE_OP),
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": Timing(
+        25, "estimate: global forwarding rule, typically 20-30 s"
+    ),
+    # Monitoring and billing
+    "gcp:monitoring/alertPolicy:AlertPolicy": Timing(3, _INSTANT),
+    "gcp:monitoring/dashboard:Dashboard": Timing(3, _INSTANT),
+    "gcp:monitoring/metricDescriptor:MetricDescriptor": Timing(5, _INSTANT),
+    "gcp:monitoring/notificationChannel:NotificationChannel": Timing(3, _INSTANT),
+    "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": Timing(5, _INSTANT),
+    "gcp:billing/budget:Budget": Timing(5, _INSTANT),
+    "random:index/randomPassword:RandomPassword": Timing(0, _PROVIDER_LOCAL),
+    "random:index/randomBytes:RandomBytes": Timing(0, _PROVIDER_LOCAL),
+}
+UNKNOWN = Timing(15, "estimate: type not in the table, a generic API operation")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    finish: dict[str, float]  # resource → seconds after `pulumi up` starts when it exists
+    critical_path: list[str]  # the longest chain, first to last
+    serial: float  # every creation one after another
+    https_rule: str | None  # the port-443 forwarding rule's name
+    unknown_types: set[str]
+
+    @property
+    def length(self) -> float:
+        return max(self.finish.values(), default=0.0)
+
+    @property
+    def https_rule_at(self) -> float | None:
+        return self.finish.get(self.https_rule) if self.https_rule else None
+
+
+def is_component(entry: dict[str, Any]) -> bool:
+    return not entry["type"].startswith(("gcp:", "random:"))
+
+
+def creation_graph(document: dict[str, Any]) -> dict[str, set[str]]:
+    """Resource → the resources that must exist before it is created.
+
+    A component creates nothing itself; waiting for a component means waiting for every
+    resource inside it. A custom parent must exist before its child.
+    """
+    resources = document["resources"]
+    children: dict[str, list[str]] = {}
+    for name, entry in resources.items():
+        if entry.get("parent"):
+            children.setdefault(entry["parent"], []).append(name)
+
+    def created(name: str) -> set[str]:
+        if not is_component(resources[name]):
+            return {name}
+        return set().union(*(created(child) for child in children.get(name, [])))
+
+    graph = {}
+    for name, entry in resources.items():
+        if is_component(entry):
+            continue
+        waits = set(entry.get("depends_on") or [])
+        parent = entry.get("parent")
+        if parent and not is_component(resources[parent]):
+            waits.add(parent)
+        graph[name] = set().union(*(created(dep) for dep in waits if dep in resources))
+    return graph
+
+
+def upstream(graph: dict[str, set[str]], name: str) -> set[str]:
+    """Everything `name` waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = list(graph[name])
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(graph[current])
+    return seen
+
+
+def https_rule_name(document: dict[str, Any]) -> str | None:
+    for name, entry in document["resources"].items():
+        if entry["type"] == HTTPS_RULE_TYPE and str(entry["inputs"].get("portRange")) == "443":
+            return name
+    return None
+
+
+def simulate(document: dict[str, Any], times: dict[str, Timing] = CREATION) -> Simulation:
+    resources = document["resources"]
+    graph = creation_graph(document)
+    duration = {name: times.get(resources[name]["type"], UNKNOWN).seconds for name in graph}
+    finish: dict[str, float] = {}
+    came_from: dict[str, str | None] = {}
+
+    def finish_of(name: str, visiting: frozenset[str] = frozenset()) -> float:
+        if name in finish:
+            return finish[name]
+        if name in visiting:
+            raise ValueError(f"dependency cycle through {name}")
+        done = {dep: finish_of(dep, visiting | {name}) for dep in graph[name]}
+        latest = max(done, key=lambda dep: (done[dep], dep), default=None)
+        start = done[latest] if latest else 0.0
+        finish[name] = start + duration[name]
+        came_from[name] = latest
+        return finish[name]
+
+    for name in sorted(graph):
+        finish_of(name)
+    last = max(finish, key=lambda n: (finish[n], n)) if finish else None
+    path = []
+    while last is not None:
+        path.append(last)
+        last = came_from[last]
+    unknown = {resources[n]["type"] for n in graph if resources[n]["type"] not in times}
+    return Simulation(
+        finish=finish,
+        critical_path=path[::-1],
+        serial=sum(duration.values()),
+        https_rule=https_rule_name(document),
+        unknown_types=unknown,
+    )
+
+
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def report(document: dict[str, Any], sim: Simulation) -> list[str]:
+    resources = document["resources"]
+    lines = [f"First `pulumi up` of stack {document['stack']}, simulated ({len(sim.finish)} resources)"]
+    lines.append("Critical path (each resource waits for the one above):")
+    for name in sim.critical_path:
+        timing = CREATION.get(resources[name]["type"], UNKNOWN)
+        lines.append(f"  {minutes(sim.finish[name]):>7}  +{timing.seconds:>4.0f}s  {name}")
+    at = sim.https_rule_at
+    lines += [
+        f"critical path (simulated first up): {minutes(sim.length)} ({sim.length:.0f} s)",
+        f"serial sum (seed's script, one step after another): {minutes(sim.serial)} "
+        f"({sim.serial:.0f} s); critical path / serial = {sim.length / sim.serial:.2f}",
+    ]
+    if at is None:
+        lines.append("no HTTPS (port 443) forwarding rule declared")
+    else:
+        lines.append(
+            f"HTTPS forwarding rule {sim.https_rule} exists at {minutes(at)} ({at:.0f} s): "
+            f"{at / sim.length:.0%} of the critical path (target <= {TARGET_SHARE:.0%}), "
+            f"{at / sim.serial:.0%} of the serial sum"
+        )
+    if sim.unknown_types:
+        lines.append(
+            f"types without a time ({UNKNOWN.seconds:.0f} s assumed): "
+            + ", ".join(sorted(sim.unknown_types))
+        )
+    return lines
+
+
+def sources() -> list[str]:
+    return [f"  {t.seconds:>5.0f} s  {typ}: {t.source}" for typ, t in sorted(CREATION.items())]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--inventory", type=Path, help="a saved inventory instead of the code now")
+    parser.add_argument("--sources", action="store_true", help="list each type's time and source")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    from vidgo_infra import inventory
+
+    if args.inventory:
+        document = inventory.load(args.inventory)
+    else:
+        from vidgo_infra.offline import run_program
+
+        document = inventory.inventory(run_program(args.stack))
+    sim = simulate(document)
+    print("\n".join(report(document, sim)))
+    if args.sources:
+        print("Creation times (seconds) and what each rests on:")
+        print("\n".join(sources()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
