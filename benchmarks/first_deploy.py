@@ -111,7 +111,8 @@ CREATION: dict[str, Timing] = {
     "gcp:compute/uRLMap:URLMap": Timing(12, _COMPUTE_OP),
     "gcp:compute/sSLPolicy:SSLPolicy": Timing(10, _COMPUTE_OP),
     "gcp:compute/managedSslCertificate:ManagedSslCertificate": Timing(
-        10, "estimate: creating the certificate resource; issuance is separate (15-60 min, seed 4.2)"
+        10,
+        "estimate: creating the certificate resource; issuance is separate (15-60 min, seed 4.2)",
     ),
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy": Timing(12, _COMPUTE_OP),
     "gcp:compute/targetHttpProxy:TargetHttpProxy": Timing(12, _COMPUTE_OP),
@@ -242,7 +243,9 @@ def minutes(seconds: float) -> str:
 
 def report(document: dict[str, Any], sim: Simulation) -> list[str]:
     resources = document["resources"]
-    lines = [f"First `pulumi up` of stack {document['stack']}, simulated ({len(sim.finish)} resources)"]
+    lines = [
+        f"First `pulumi up` of stack {document['stack']}, simulated ({len(sim.finish)} resources)"
+    ]
     lines.append("Critical path (each resource waits for the one above):")
     for name in sim.critical_path:
         timing = CREATION.get(resources[name]["type"], UNKNOWN)

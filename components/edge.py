@@ -44,8 +44,10 @@ class EdgeArgs:
     api_host: str
     media_host: str | None  # when set, media is served on this host instead of media_path
     media_path: str
-    api_service_name: pulumi.Input[str]
-    web_service_name: pulumi.Input[str]
+    # Cloud Run service names as configured, not the services' outputs: a serverless NEG may
+    # name a service before it exists, so the edge need not wait for the services.
+    api_service_name: str
+    web_service_name: str
     web_cdn: bool
     media_bucket_name: pulumi.Input[str]
     # Key Cloud CDN checks media URLs against (base64url, 16 bytes); the API signs with it.
@@ -210,7 +212,7 @@ class Edge(Component):
         name: str,
         kind: str,
         args: EdgeArgs,
-        service_name: pulumi.Input[str],
+        service_name: str,
         *,
         armor: compute.SecurityPolicy | None = None,
         cdn: bool = False,

@@ -49,6 +49,7 @@ class ProjectServices(Component):
         self, name: str, args: ProjectServicesArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("vidgo:platform:ProjectServices", name, opts)
+        self._apis = list(args.apis)
         self.services = [
             projects.Service(
                 f"{name}-{api.split('.')[0]}",
@@ -61,3 +62,10 @@ class ProjectServices(Component):
             for api in args.apis
         ]
         self.register_outputs({"apis": [s.service for s in self.services]})
+
+    def enabling(self, *apis: str) -> list[projects.Service]:
+        """The resources that enable `apis`: what a component needing only those waits for."""
+        found = [s for s, api in zip(self.services, self._apis, strict=True) if api in apis]
+        if len(found) != len(apis):
+            raise ValueError(f"not all of {', '.join(apis)} are enabled here")
+        return found

@@ -74,7 +74,10 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             protect=cfg.protect,
             **media_cfg,
         ),
-        opts=after_apis,
+        # The edge serves this bucket: it must not wait for APIs the bucket does not use.
+        opts=pulumi.ResourceOptions(
+            depends_on=apis.enabling("storage.googleapis.com", "secretmanager.googleapis.com")
+        ),
     )
     app_secrets = AppSecrets(
         "app-secrets",
@@ -130,8 +133,11 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             api_host=cfg.api_host,
             media_host=cfg.media_host,
             media_path=cfg.edge.media_path,
-            api_service_name=api.service_name,
-            web_service_name=web.service_name,
+            # The configured names, not the services' outputs: a serverless NEG may name a
+            # service that does not exist yet, so the load balancer, its IP and certificates
+            # are created in the first minutes instead of after Cloud SQL and the services.
+            api_service_name=cfg.services.api.name,
+            web_service_name=cfg.services.web.name,
             web_cdn=cfg.edge.web_cdn,
             media_bucket_name=media.bucket_name,
             media_signing_key=media.signing_key,
@@ -140,7 +146,11 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             labels=labels,
             protect=cfg.protect,
         ),
-        opts=after_apis,
+        # Only the APIs it uses (the load balancer; the CDN's grant on the bucket): waiting for
+        # all of them would hold the edge behind the slowest.
+        opts=pulumi.ResourceOptions(
+            depends_on=apis.enabling("compute.googleapis.com", "storage.googleapis.com")
+        ),
     )
     monitoring = Monitoring(
         "monitoring",
