@@ -229,12 +229,14 @@ def test_missing_output_is_named_and_points_at_pulumi_up(capsys, tmp_path, key):
     assert captured.out == ""
 
 
-def test_a_stack_never_deployed_names_every_missing_output(capsys):
+def test_a_stack_never_deployed_says_google_has_no_address_yet(capsys):
     def runner(command):
+        if command[0] == "gcloud":  # no outputs: the address is looked up (tests/test_address.py)
+            return subprocess.CompletedProcess(command, 1, "", "ERROR: ... was not found")
         return subprocess.CompletedProcess(command, 0, "{}\n", "")
 
     assert dns_cli(["prod"], runner=runner) == 2
-    assert "no static_ip, dns_zone, dns_records, hosts:" in capsys.readouterr().err
+    assert "Google has no address vidgo-ip in vidgo-ai-prod" in capsys.readouterr().err
 
 
 def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -611,6 +611,8 @@ def run(
         raw = (
             read_outputs_file(args.outputs) if args.outputs else pulumi_outputs(args.stack, runner)
         )
+        if not args.outputs:
+            raw = _outputs_or_google(args.stack, raw, runner)
         dns = parse_outputs(raw)
     except InputError as exc:
         print(f"vidgo-infra dns: error: {exc}", file=sys.stderr)
@@ -624,6 +626,18 @@ def run(
     if not report.done:
         print(f"The steps to fix these: vidgo-infra dns {args.stack}")
     return 0 if report.done else 1
+
+
+def _outputs_or_google(stack: str, outputs: Any, runner: Runner) -> Any:
+    """While the first `pulumi up` runs there are no outputs: read the IP from Google."""
+    from vidgo_infra import address
+
+    if address.has_static_ip(outputs):
+        return outputs
+    try:
+        return address.outputs_from_google(stack, runner)
+    except address.AddressError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _choose_resolver(args: argparse.Namespace, injected: Resolver | None) -> tuple[str, Resolver]:
