@@ -66,8 +66,8 @@ def test_staging_asks_its_own_project_and_names_its_records_in_the_shared_zone(c
 
 
 def test_outputs_with_a_static_ip_are_used_as_they_are():
-    runner, commands = no_outputs_yet(lambda c: pytest.fail("gcloud must not be called"))
     outputs = (dns.ROOT / "tests" / "fixtures" / "outputs-prod.json").read_text()
+    commands = []
 
     def deployed(command):
         commands.append(list(command))
