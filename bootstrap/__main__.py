@@ -11,18 +11,26 @@ config = pulumi.Config()
 project = pulumi.Config("gcp").require("project")
 region = pulumi.Config("gcp").get("region") or "asia-east1"
 grantable = config.get_object("deploy_grantable_roles")
+runtime_accounts = config.get_object("runtime_accounts")
 
 settings = DeliverySettings(
     project=project,
     region=region,
     github_repository=config.require("github_repository"),
-    github_repository_id=config.get("github_repository_id"),
-    deploy_environment=config.get("deploy_environment"),
+    github_repository_id=config.require("github_repository_id"),
+    github_repository_owner_id=config.require("github_repository_owner_id"),
+    deploy_environment=config.require("deploy_environment"),
+    pull_request_previews=config.get_bool("pull_request_previews") is True,
+    preview_environment=config.get("preview_environment"),
+    deploy_workflow=config.get("deploy_workflow") or ".github/workflows/deploy.yml",
     state_bucket=config.get("state_bucket") or f"{project}-pulumi-state",
     state_location=config.get("state_location") or region.upper(),
     kms=config.get_bool("kms") is not False,
     grantable_roles=tuple(grantable) if grantable else delivery_roles.DEFAULT_GRANTABLE_ROLES,
     billing_account=config.get("billing_account"),
+    runtime_accounts=tuple(runtime_accounts)
+    if runtime_accounts
+    else delivery_roles.DEFAULT_RUNTIME_ACCOUNTS,
 )
 delivery = DeliveryFoundation("delivery", settings)
 
@@ -42,3 +50,6 @@ pulumi.export("workload_identity_provider", delivery.workload_identity_provider)
 pulumi.export("preview_service_account", delivery.preview_service_account)
 pulumi.export("deploy_service_account", delivery.deploy_service_account)
 pulumi.export("github_variables", github_variables)
+# The platform's stack config names these (services.*.service_account); the defaults match.
+pulumi.export("runtime_service_accounts", delivery.runtime_service_accounts)
+pulumi.export("github_environments", delivery.github_environments)

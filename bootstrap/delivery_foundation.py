@@ -1,8 +1,10 @@
 """What CI needs in one GCP project before the main program can be previewed or deployed.
 
 The state bucket, the key for the stacks' secrets, the Workload Identity pool that trusts
-GitHub's tokens from one repository only, and two service accounts: `pulumi-preview` (read-only,
-for pull requests) and `pulumi-deploy` (for `main`, or for a protected GitHub environment).
+GitHub's tokens from one repository only, two CI service accounts: `pulumi-preview` (read-only;
+pull requests in staging, the deploy workflow's preview environment on main in prod) and
+`pulumi-deploy` (the deploy workflow's environment on main), and the platform's runtime
+accounts, which the deploy may act as and nothing more.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class DeliveryFoundation(pulumi.ComponentResource):
     workload_identity_provider: pulumi.Output[str]
     preview_service_account: pulumi.Output[str]
     deploy_service_account: pulumi.Output[str]
+    runtime_service_accounts: dict[str, pulumi.Output[str]]
+    github_environments: dict[str, str]
 
     def __init__(
         self, name: str, settings: DeliverySettings, opts: pulumi.ResourceOptions | None = None
@@ -48,19 +52,20 @@ class DeliveryFoundation(pulumi.ComponentResource):
         preview = self._ci_identity(
             f"{name}-preview",
             "pulumi-preview",
-            "Pulumi preview (pull requests, read-only)",
+            "Pulumi preview (read-only)",
             settings.preview_subject,
             *trust,
         )
         deploy = self._ci_identity(
             f"{name}-deploy",
             "pulumi-deploy",
-            "Pulumi deploy (main or a protected environment)",
+            f"Pulumi deploy (GitHub environment {settings.deploy_environment})",
             settings.deploy_subject,
             *trust,
         )
         self._preview_access(name, preview, bucket, key, after_apis)
-        self._deploy_access(name, deploy, key)
+        self._deploy_access(name, deploy, bucket, key)
+        runtime = self._runtime_accounts(name, deploy, kept)
 
         self.backend_url = pulumi.Output.concat("gs://", bucket.name)
         self.secrets_provider = (
@@ -71,6 +76,16 @@ class DeliveryFoundation(pulumi.ComponentResource):
         self.workload_identity_provider = provider.name
         self.preview_service_account = preview.email
         self.deploy_service_account = deploy.email
+        self.runtime_service_accounts = {a: account.email for a, account in runtime.items()}
+        # The GitHub environments the operator creates, and which identity each job there gets.
+        self.github_environments = {
+            settings.deploy_environment: "deploy",
+            **(
+                {settings.preview_environment_name: "preview"}
+                if settings.preview_environment_name
+                else {}
+            ),
+        }
         self.register_outputs(
             {
                 "backend_url": self.backend_url,
@@ -89,6 +104,11 @@ class DeliveryFoundation(pulumi.ComponentResource):
             public_access_prevention="enforced",
             # Every `pulumi up` rewrites the checkpoint: old versions are the undo history.
             versioning=storage.BucketVersioningArgs(enabled=True),
+            # What anyone deletes (a version included) stays restorable for 90 days, the most
+            # Cloud Storage allows; only a bucket admin can shorten it, and the deploy is not one.
+            soft_delete_policy=storage.BucketSoftDeletePolicyArgs(
+                retention_duration_seconds=roles.STATE_SOFT_DELETE_SECONDS
+            ),
             force_destroy=False,
             lifecycle_rules=[
                 storage.BucketLifecycleRuleArgs(
@@ -136,9 +156,14 @@ class DeliveryFoundation(pulumi.ComponentResource):
             workload_identity_pool_id=pool.workload_identity_pool_id,
             workload_identity_pool_provider_id="github-actions",
             display_name=s.github_repository[:32],
+            # What the condition checks is also mapped, so audit logs and bindings can name it.
             attribute_mapping={
                 "google.subject": "assertion.sub",
                 "attribute.repository": "assertion.repository",
+                "attribute.repository_id": "assertion.repository_id",
+                "attribute.repository_owner_id": "assertion.repository_owner_id",
+                "attribute.event_name": "assertion.event_name",
+                "attribute.workflow_ref": "assertion.workflow_ref",
                 "attribute.ref": "assertion.ref",
             },
             attribute_condition=s.attribute_condition,
@@ -190,7 +215,17 @@ class DeliveryFoundation(pulumi.ComponentResource):
         after_apis: pulumi.ResourceOptions,
     ) -> None:
         s, child = self._settings, pulumi.ResourceOptions(parent=self)
-        for role in roles.PREVIEW_PROJECT_ROLES:
+        project_roles = list(roles.preview_project_roles())
+        if s.billing_account:
+            project_roles.append(roles.BILLING_PREVIEW_PROJECT_ROLE)
+            billing.AccountIamMember(
+                f"{name}-preview-budgets",
+                billing_account_id=s.billing_account,
+                role=roles.BILLING_PREVIEW_ROLE,
+                member=account.member,
+                opts=child,
+            )
+        for role in project_roles:
             projects.IAMMember(
                 f"{name}-preview-{_slug(role)}",
                 project=s.project,
@@ -198,16 +233,16 @@ class DeliveryFoundation(pulumi.ComponentResource):
                 member=account.member,
                 opts=child,
             )
-        # What `refresh: always` reads beyond metadata: secret payloads and the Redis AUTH
-        # string. No new exposure for anything Pulumi wrote, since this account already decrypts
-        # the state that holds those values; the reasoning is in delivery_roles.py.
+        # The reads of a refresh no predefined read-only role narrower than roles/viewer holds;
+        # each is explained in delivery_roles.py. No secret payload among them.
         refresh = projects.IAMCustomRole(
             f"{name}-preview-refresh-role",
             project=s.project,
             role_id=roles.PREVIEW_REFRESH_ROLE_ID,
             title="VidGo preview refresh",
-            description="Reads a Pulumi refresh needs beyond roles/viewer: secret version "
-            "payloads and Memorystore AUTH strings (bootstrap/delivery_roles.py).",
+            description="Reads of a Pulumi refresh that no narrow viewer role holds: the "
+            "Memorystore AUTH string, the PSA peering, bucket settings "
+            "(bootstrap/delivery_roles.py).",
             permissions=list(roles.PREVIEW_REFRESH_PERMISSIONS),
             stage="GA",
             opts=after_apis,
@@ -230,24 +265,39 @@ class DeliveryFoundation(pulumi.ComponentResource):
             self._key_access(f"{name}-preview", account, key)
 
     def _deploy_access(
-        self, name: str, account: serviceaccount.Account, key: kms.CryptoKey | None
+        self,
+        name: str,
+        account: serviceaccount.Account,
+        bucket: storage.Bucket,
+        key: kms.CryptoKey | None,
     ) -> None:
         s, child = self._settings, pulumi.ResourceOptions(parent=self)
+        conditions = {
+            "roles/resourcemanager.projectIamAdmin": projects.IAMMemberConditionArgs(
+                title="grants only the platform's roles",
+                expression=roles.grantable_condition(s.grantable_roles),
+            ),
+            "roles/storage.admin": projects.IAMMemberConditionArgs(
+                title="not the state bucket",
+                expression=roles.outside_bucket_condition(s.state_bucket),
+            ),
+        }
         for role in roles.deploy_project_roles():
-            conditioned = role == "roles/resourcemanager.projectIamAdmin"
             projects.IAMMember(
                 f"{name}-deploy-{_slug(role)}",
                 project=s.project,
                 role=role,
                 member=account.member,
-                condition=projects.IAMMemberConditionArgs(
-                    title="grants only the platform's roles",
-                    expression=roles.grantable_condition(s.grantable_roles),
-                )
-                if conditioned
-                else None,
+                condition=conditions.get(role),
                 opts=child,
             )
+        storage.BucketIAMMember(
+            f"{name}-deploy-writes-state",
+            bucket=bucket.name,
+            role=roles.DEPLOY_STATE_BUCKET_ROLE,
+            member=account.member,
+            opts=child,
+        )
         if key is not None:
             self._key_access(f"{name}-deploy", account, key)
         if s.billing_account:
@@ -258,6 +308,30 @@ class DeliveryFoundation(pulumi.ComponentResource):
                 member=account.member,
                 opts=child,
             )
+
+    def _runtime_accounts(
+        self, name: str, deploy: serviceaccount.Account, opts: pulumi.ResourceOptions
+    ) -> dict[str, serviceaccount.Account]:
+        """The platform's runtime identities, each usable (actAs) by the deploy identity only."""
+        s = self._settings
+        accounts = {}
+        for account_id in s.runtime_accounts:
+            account = serviceaccount.Account(
+                f"{name}-runtime-{account_id}",
+                project=s.project,
+                account_id=account_id,
+                display_name=f"VidGo runtime identity {account_id}",
+                opts=opts,
+            )
+            serviceaccount.IAMMember(
+                f"{name}-deploy-acts-as-{account_id}",
+                service_account_id=account.name,
+                role=roles.RUNTIME_ACCOUNT_ROLE,
+                member=deploy.member,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            accounts[account_id] = account
+        return accounts
 
     def _key_access(self, name: str, account: serviceaccount.Account, key: kms.CryptoKey) -> None:
         kms.CryptoKeyIAMMember(

@@ -19,45 +19,65 @@ BOOTSTRAP_APIS = (
     "storage.googleapis.com",
 )
 
-# `pulumi preview` (with the project's `refresh: always`) reads every declared resource and
-# its IAM policy: no role here, nor the custom role below, can change anything.
-PREVIEW_PROJECT_ROLES = (
-    "roles/viewer",  # get/list on every service the program uses, for refresh and diff
-    "roles/iam.securityReviewer",  # getIamPolicy on project, secrets, buckets, services
-    "roles/secretmanager.viewer",  # secret and version metadata; payloads need versions.access
-)
+# `pulumi preview` (with the project's `refresh: always`) reads every declared resource and its
+# IAM policy. One read-only role per `pulumi_gcp` module the program uses, chosen like the deploy
+# roles below (a test fails when the program starts using a module that has none), instead of
+# the basic roles/viewer, which also reads every non-private log and every other service.
+PREVIEW_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
+    # Enabled services; the project policy and audit config (IAMMember, IAMAuditConfig).
+    "projects": ("roles/serviceusage.serviceUsageViewer", "roles/iam.securityReviewer"),
+    "organizations": ("roles/browser",),  # get_project: the project number
+    "compute": ("roles/compute.viewer",),  # network, addresses, the load balancer, Cloud Armor
+    "servicenetworking": (),  # the peering: servicenetworking.services.get, refresh role below
+    "vpcaccess": ("roles/vpcaccess.viewer",),
+    "sql": ("roles/cloudsql.viewer",),  # instance, databases, users (never a password)
+    "redis": ("roles/redis.viewer",),  # metadata; the AUTH string is the refresh role's
+    "cloudrunv2": ("roles/run.viewer",),
+    "secretmanager": ("roles/secretmanager.viewer",),  # metadata only: no payload
+    "storage": (),  # the media bucket's metadata: storage.buckets.get, refresh role below
+    "artifactregistry": ("roles/artifactregistry.reader",),
+    "monitoring": ("roles/monitoring.viewer",),
+    # The budget lives on the billing account: BILLING_PREVIEW_ROLES, granted there.
+    "billing": (),
+}
 
-# The two reads of a refresh that no predefined read-only role grants. The Google provider's
-# read of a SecretVersion that holds `secret_data` also fetches the payload (GET
-# .../versions/N:access), and its read of a Memorystore instance with AUTH on fetches the AUTH
-# string (GET .../instances/NAME/authString). roles/viewer and roles/secretmanager.viewer stop at
-# metadata. Only roles that also write hold getAuthString (redis.admin, editor, owner), and
-# secretAccessor would be a second grant to review: one custom role holds exactly these two.
-#
-# Why this is acceptable: the preview account can already decrypt the stack's state and secret
-# config (cryptoKeyDecrypter on the key, objectViewer on the state bucket), and the state holds
-# these same values (every version Pulumi wrote, the AUTH string, the generated passwords). The
-# trust boundary is push access to the repository: fork pull requests get no credentials at
-# all. One widening remains (docs/delivery.md): the grant is project-wide, so it also reaches
-# versions added outside Pulumi (`gcloud secrets versions add`), which are not in the state.
+# IAM policies of secrets, buckets and services are read through securityReviewer (above).
+# What no predefined read-only role narrower than roles/viewer grants, as one custom role.
+# Not here, on purpose: secretmanager.versions.access. Every version the program writes takes
+# its value through the write-only `secret_data_wo`, so a refresh reads version metadata only
+# and never calls `:access` (components/secrets.py; tests/test_secrets_write_only.py).
 PREVIEW_REFRESH_ROLE_ID = "vidgoPreviewRefresh"
 PREVIEW_REFRESH_PERMISSIONS = (
-    "redis.instances.getAuthString",  # redis.Instance, auth_enabled=True
-    "secretmanager.versions.access",  # secretmanager.SecretVersion with secret_data
+    # The Google provider's read of a Memorystore instance with AUTH on also fetches the AUTH
+    # string; only roles that also write (redis.admin, editor) hold it. It cannot be narrowed
+    # to one instance: Memorystore does not evaluate IAM conditions on resource names. The
+    # value is in the stack's state too (the instance's `auth_string` output), which the
+    # preview identity decrypts anyway, and the project has one instance.
+    "redis.instances.getAuthString",
+    "servicenetworking.services.get",  # servicenetworking.Connection: the peering's read
+    "storage.buckets.get",  # storage.Bucket: the media bucket's settings
 )
+
+# Only where the bootstrap names a billing account, which is also what lets the program declare
+# a budget: its refresh reads the budget on the billing account and bills the Billing Budget
+# API's quota to the project (serviceusage.services.use).
+BILLING_PREVIEW_ROLE = "roles/billing.viewer"
+BILLING_PREVIEW_PROJECT_ROLE = "roles/serviceusage.serviceUsageConsumer"
 
 # Checkpoints are read-only for previews: the DIY (gs://) backend takes its lock only for
 # update, refresh, destroy and import, never for preview (pkg/backend/diy, Preview -> apply).
 PREVIEW_STATE_BUCKET_ROLE = "roles/storage.objectViewer"
+# The deploy writes checkpoints and its lock and deletes the lock: objects only. Its project
+# storage role excludes the state bucket by a condition, so it can neither change the bucket's
+# IAM or retention nor delete it; soft delete keeps what it deletes.
+DEPLOY_STATE_BUCKET_ROLE = "roles/storage.objectUser"
+STATE_SOFT_DELETE_SECONDS = 90 * 24 * 3600  # the longest soft delete Cloud Storage allows
 
 # Both identities open the stack's data key; Pulumi then encrypts and decrypts locally with
 # it, so KMS Encrypt is only ever called by the operator at `pulumi stack init`.
 CI_KEY_ROLE = "roles/cloudkms.cryptoKeyDecrypter"
 
 DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
-    # Service identities for Cloud Run, and deploying revisions that run as them (actAs).
-    # serviceAccountUser is project-wide because those accounts do not exist at bootstrap.
-    "serviceaccount": ("roles/iam.serviceAccountAdmin", "roles/iam.serviceAccountUser"),
     # projects.Service enables APIs; projects.IAMMember and IAMAuditConfig edit the project
     # policy, limited to the grantable roles below by a condition on the binding.
     "projects": ("roles/serviceusage.serviceUsageAdmin", "roles/resourcemanager.projectIamAdmin"),
@@ -77,7 +97,7 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "redis": ("roles/redis.admin",),  # instance; refresh also reads its AUTH string
     "cloudrunv2": ("roles/run.admin",),  # services and their invoker bindings
     "secretmanager": ("roles/secretmanager.admin",),  # secrets, versions, accessor bindings
-    # The media bucket and its IAM; also writes the checkpoints and lock in the state bucket.
+    # The media bucket and its IAM; conditioned to exclude the state bucket (below).
     "storage": ("roles/storage.admin",),
     "artifactregistry": ("roles/artifactregistry.admin",),  # repository and cleanup policies
     # Channels, alert policies, uptime checks, the dashboard and the metric descriptor.
@@ -87,9 +107,20 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "billing": (),
 }
 
-# Not granted, on purpose: roles/logging.configWriter (the program declares no sinks,
+# Not granted, on purpose: any service-account role on the project. The runtime accounts are
+# the bootstrap's (RUNTIME_ACCOUNT_ROLE on each, below), so the deploy identity can neither run
+# code as another account of the project (the Compute Engine default account often holds
+# Editor) nor change any account's IAM, its own trust included.
+# Nor roles/logging.configWriter (the program declares no sinks,
 # exclusions or log-based metrics; backend request logging is a compute setting) and any basic
 # role (owner, editor), which would make every line above moot.
+
+
+# Deploying a revision or job that runs as a runtime account is actAs on that account.
+RUNTIME_ACCOUNT_ROLE = "roles/iam.serviceAccountUser"
+# The API's identity (also the migrations job's) and the web's; the platform's stack config
+# names them (services.*.service_account, default ACCOUNT@PROJECT.iam.gserviceaccount.com).
+DEFAULT_RUNTIME_ACCOUNTS = ("vidgo-api-run", "vidgo-web-run")
 
 
 def deploy_project_roles() -> tuple[str, ...]:
@@ -133,3 +164,13 @@ def grantable_condition(roles: tuple[str, ...]) -> str:
     """IAM condition that lets projectIamAdmin add or remove bindings of `roles` only."""
     listed = ", ".join(f"'{role}'" for role in roles)
     return f"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{listed}])"
+
+
+def preview_project_roles() -> tuple[str, ...]:
+    return tuple(sorted({role for roles in PREVIEW_ROLES_BY_MODULE.values() for role in roles}))
+
+
+def outside_bucket_condition(bucket: str) -> str:
+    """IAM condition true for every resource except the bucket `bucket` and its objects."""
+    name = f"projects/_/buckets/{bucket}"
+    return f"resource.name != '{name}' && !resource.name.startsWith('{name}/')"

@@ -1,4 +1,9 @@
-"""A Cloud Run service with its own least-privilege identity, reachable only through the LB."""
+"""A Cloud Run service running as its own least-privilege identity, reachable only through the LB.
+
+The identity (a service account) is not created here: the bootstrap creates it, so the deploy
+identity needs actAs on exactly that account and no service-account admin (docs/delivery.md).
+This component grants it what the service needs: per-secret access, Cloud SQL client, buckets.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_gcp import cloudrunv2, projects, secretmanager, serviceaccount, storage
+from pulumi_gcp import cloudrunv2, projects, secretmanager, storage
 
 from components.base import Component
 from components.secrets import SecretRef
@@ -29,6 +34,8 @@ class CloudRunServiceArgs:
     project: str
     region: str
     service_name: str
+    # The email of the service account the service runs as (made by the bootstrap).
+    service_account: str
     image: str
     cpu: str
     memory: str
@@ -66,14 +73,7 @@ class CloudRunService(Component):
         self, name: str, args: CloudRunServiceArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("vidgo:platform:CloudRunService", name, opts)
-        identity = serviceaccount.Account(
-            f"{name}-identity",
-            project=args.project,
-            account_id=f"{args.service_name}-run",
-            display_name=f"Cloud Run service {args.service_name}",
-            opts=self.child(),
-        )
-        grants = self._grant(name, args, identity.member)
+        grants = self._grant(name, args, f"serviceAccount:{args.service_account}")
         service = cloudrunv2.Service(
             f"{name}-service",
             project=args.project,
@@ -85,7 +85,7 @@ class CloudRunService(Component):
             deletion_protection=args.protect,
             labels=dict(args.labels),
             template=cloudrunv2.ServiceTemplateArgs(
-                service_account=identity.email,
+                service_account=args.service_account,
                 timeout=f"{args.timeout_seconds}s",
                 max_instance_request_concurrency=args.concurrency,
                 scaling=cloudrunv2.ServiceTemplateScalingArgs(
@@ -116,7 +116,7 @@ class CloudRunService(Component):
             opts=self.child(protect=args.protect, depends_on=grants, ignore_changes=PIPELINE_OWNED),
         )
         self.service_name = service.name
-        self.service_account_email = identity.email
+        self.service_account_email = pulumi.Output.from_input(args.service_account)
         self.register_outputs(
             {
                 "service_name": self.service_name,
@@ -124,9 +124,7 @@ class CloudRunService(Component):
             }
         )
 
-    def _grant(
-        self, name: str, args: CloudRunServiceArgs, member: pulumi.Output[str]
-    ) -> list[pulumi.Resource]:
+    def _grant(self, name: str, args: CloudRunServiceArgs, member: str) -> list[pulumi.Resource]:
         roles = [*BASE_PROJECT_ROLES]
         if args.cloudsql_instances:
             roles.append("roles/cloudsql.client")

@@ -199,17 +199,23 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
 
 
 def service_args(cfg: PlatformConfig, service: ServiceConfig, **wiring) -> CloudRunServiceArgs:
-    settings = service.model_dump(exclude={"name", "env"})
+    settings = service.model_dump(exclude={"name", "env", "service_account"})
     return CloudRunServiceArgs(
         project=cfg.project,
         region=cfg.region,
         service_name=service.name,
+        service_account=runtime_account(cfg, service),
         env={**service.env, **wiring.pop("env", {})},
         labels=cfg.resource_labels,
         protect=cfg.protect,
         **settings,
         **wiring,
     )
+
+
+def runtime_account(cfg: PlatformConfig, service: ServiceConfig) -> str:
+    """The service's identity: the bootstrap creates it, the stack only names it."""
+    return service.service_account or f"{service.name}-run@{cfg.project}.iam.gserviceaccount.com"
 
 
 def media_base_url(cfg: PlatformConfig) -> str:

@@ -110,11 +110,19 @@ SecretName = Annotated[
     str, _matches(r"[A-Za-z0-9_-]{1,255}", "a Secret Manager id (letters, digits, _ and -)")
 ]
 Email = Annotated[str, _matches(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", "an e-mail address")]
-# A Cloud Run service's identity is "<name>-run", and service account ids are 6-30 characters.
+# A Cloud Run service's identity is "<name>-run" by default (the bootstrap's runtime_accounts),
+# and service account ids are 6-30 characters.
 ServiceName = Annotated[
     str,
     _matches(
         r"[a-z][a-z0-9-]{0,24}[a-z0-9]", "2-26 chars (a-z, 0-9, -) ending in a letter or digit"
+    ),
+]
+ServiceAccountEmail = Annotated[
+    str,
+    _matches(
+        r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com",
+        "a service account email like vidgo-api-run@PROJECT.iam.gserviceaccount.com",
     ),
 ]
 CpuLimit = Annotated[str, _matches(r"\d+(\.\d+)?|\d+m", "a CPU limit like 1, 2, 0.5 or 1000m")]
@@ -270,6 +278,9 @@ class ServiceConfig(Settings):
     """A Cloud Run service. The subclasses below carry each service's own defaults."""
 
     name: ServiceName
+    # The account the service runs as, made by the bootstrap (runtime_accounts); default
+    # NAME-run@PROJECT.iam.gserviceaccount.com (PlatformConfig.service_account).
+    service_account: ServiceAccountEmail | None = None
     image: str = PLACEHOLDER_IMAGE
     cpu: CpuLimit = "1"
     memory: MemoryLimit = "512Mi"

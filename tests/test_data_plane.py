@@ -69,7 +69,6 @@ MODULE_API = {
     "artifactregistry": "artifactregistry.googleapis.com",
     "projects": "cloudresourcemanager.googleapis.com",
     "cloudrunv2": "run.googleapis.com",
-    "serviceaccount": "iam.googleapis.com",
     "monitoring": "monitoring.googleapis.com",
     "logging": "logging.googleapis.com",
 }

@@ -1,8 +1,9 @@
-"""Evaluate a Workload Identity attribute condition against a token's claims.
+"""Evaluate the IAM and Workload Identity conditions the bootstrap writes.
 
-Only the subset of CEL the bootstrap writes (`==`, `!=`, `&&`, `||`, parentheses, quoted
-strings, `assertion.<claim>`) is understood; anything else is an error, so a condition that
-grows beyond it fails the tests instead of being half-read.
+Only the subset of CEL the bootstrap uses (`==`, `!=`, `!`, `&&`, `||`, parentheses, quoted
+strings, `.startsWith('...')`, `assertion.<claim>` and `resource.<attribute>`) is understood;
+anything else is an error, so a condition that grows beyond it fails the tests instead of being
+half-read. A missing claim or attribute reads as the empty string, as in IAM.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import re
 
 TOKEN = re.compile(
-    r"\s*(?:(?P<op>&&|\|\||==|!=|\(|\))|(?P<str>'[^']*'|\"[^\"]*\")|assertion\.(?P<claim>\w+))"
+    r"\s*(?:(?P<op>&&|\|\||==|!=|!|\(|\))|(?P<str>'[^']*'|\"[^\"]*\")"
+    r"|(?P<starts>\.startsWith\()"
+    r"|(?P<var>assertion|resource)\.(?P<attr>\w+))"
 )
-PYTHON = {"&&": " and ", "||": " or ", "==": " == ", "!=": " != ", "(": "(", ")": ")"}
+PYTHON = {"&&": " and ", "||": " or ", "==": " == ", "!=": " != ", "!": " not ", "(": "(", ")": ")"}
 
 
-def admits(condition: str, claims: dict[str, str]) -> bool:
+def admits(condition: str, claims: dict[str, str], resource: dict[str, str] | None = None) -> bool:
     parts, position = [], 0
     while position < len(condition.rstrip()):
         match = TOKEN.match(condition, position)
@@ -25,7 +28,11 @@ def admits(condition: str, claims: dict[str, str]) -> bool:
             parts.append(PYTHON[match["op"]])
         elif match["str"] is not None:
             parts.append(repr(match["str"][1:-1]))
+        elif match["starts"]:
+            parts.append(".startswith(")
         else:
-            parts.append(f"claims.get({match['claim']!r})")
+            source = "claims" if match["var"] == "assertion" else "resource"
+            parts.append(f"{source}.get({match['attr']!r}, '')")
         position = match.end()
-    return bool(eval("".join(parts), {"__builtins__": {}}, {"claims": claims}))
+    scope = {"claims": claims, "resource": resource or {}}
+    return bool(eval("".join(parts), {"__builtins__": {}}, scope))

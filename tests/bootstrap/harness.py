@@ -28,13 +28,20 @@ def qualified(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
+# The ids the operator sets before the first `up` (the committed files leave them out, since
+# only the real repository's can be right). Test ids, not the repository's.
+REPOSITORY_ID = "100042"
+OWNER_ID = "200007"
+IDS = {"github_repository_id": REPOSITORY_ID, "github_repository_owner_id": OWNER_ID}
+
+
 def prod_config(**changes: Any) -> dict[str, Any]:
-    """The committed prod config with `changes` (bare keys of this project)."""
-    return {**stack_file("prod"), **{qualified(k): v for k, v in changes.items()}}
+    """The committed prod config, the ids, and `changes` (bare keys of this project)."""
+    return {**stack_file("prod"), **{qualified(k): v for k, v in {**IDS, **changes}.items()}}
 
 
 def staging_config(**changes: Any) -> dict[str, Any]:
-    return {**stack_file("staging"), **{qualified(k): v for k, v in changes.items()}}
+    return {**stack_file("staging"), **{qualified(k): v for k, v in {**IDS, **changes}.items()}}
 
 
 class GcpMocks(Mocks):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bootstrap.cel import admits
 from tests.bootstrap.harness import BOOTSTRAP, Run, prod_config, run_bootstrap, stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,14 +19,26 @@ DEPLOY = f"serviceAccount:pulumi-deploy@{PROJECT_ID}.iam.gserviceaccount.com"
 PROJECT_BINDING = "gcp:projects/iAMMember:IAMMember"
 CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
 REFRESH_ROLE = f"projects/{PROJECT_ID}/roles/vidgoPreviewRefresh"
-# Predefined roles whose name says they only read: ...Viewer, securityReviewer, and decrypt on a
-# key (which cannot encrypt). A word below anywhere in the role's own name is refused as well.
+# Predefined roles whose name says they only read: ...Viewer, ...reader, securityReviewer,
+# browser, and decrypt on a key (which cannot encrypt). A word below anywhere in the role's own
+# name is refused as well.
 READ_ONLY_ROLE = re.compile(
-    r"^roles/(?:[a-z]+\.)?(?:[a-zA-Z]*[vV]iewer|securityReviewer|cryptoKeyDecrypter)$"
+    r"^roles/(?:[a-z]+\.)?(?:[a-zA-Z]*[vV]iewer|reader|securityReviewer|browser|cryptoKeyDecrypter)$"
 )
 WRITING_WORDS = {"admin", "editor", "owner", "writer", "user", "creator", "manager", "accessor"}
 PERMISSION = re.compile(r"^[a-z]+\.[a-zA-Z]+\.[a-zA-Z]+$")  # service.resource.verb
-READ_VERBS = {"get", "list", "access", "getAuthString"}
+READ_VERBS = {"get", "list", "getAuthString"}
+# Predefined roles that hold secretmanager.versions.access (the payload read).
+SECRET_PAYLOAD_ROLES = {
+    "roles/owner",
+    "roles/editor",
+    "roles/viewer",  # not the payload, but every non-private log: no basic role at all
+    "roles/secretmanager.admin",
+    "roles/secretmanager.secretAccessor",
+    "roles/secretmanager.secretVersionManager",
+}
+BILLING = "0X0X0X-0X0X0X-0X0X0X"
+STATE_BUCKET = f"{PROJECT_ID}-pulumi-state"
 
 
 def preview_member(stack: str) -> str:
@@ -53,13 +66,21 @@ def grants(run: Run, member: str) -> dict[str, set[str]]:
     return found
 
 
-def test_preview_can_read_everything_and_change_nothing(bootstrap_prod):
+def test_preview_can_read_what_a_refresh_reads_and_change_nothing(bootstrap_prod):
     assert grants(bootstrap_prod, PREVIEW) == {
         PROJECT_BINDING: {
-            "roles/viewer",
+            "roles/serviceusage.serviceUsageViewer",
             "roles/iam.securityReviewer",
+            "roles/browser",
+            "roles/compute.viewer",
+            "roles/vpcaccess.viewer",
+            "roles/cloudsql.viewer",
+            "roles/redis.viewer",
+            "roles/run.viewer",
             "roles/secretmanager.viewer",
-            # What `refresh: always` reads beyond metadata (secret payloads, Redis AUTH).
+            "roles/artifactregistry.reader",
+            "roles/monitoring.viewer",
+            # What no narrow viewer role holds (Redis AUTH string, the peering, bucket settings).
             REFRESH_ROLE,
         },
         # Reads checkpoints; a preview takes no lock on the gs:// backend.
@@ -82,24 +103,28 @@ def test_every_predefined_role_of_the_preview_is_a_read_only_one(stack, request)
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_the_previews_only_secret_or_redis_access_is_the_refresh_role(stack, request):
+def test_the_preview_cannot_read_a_secret_payload(stack, request):
     run = request.getfixturevalue(f"bootstrap_{stack}")
     held = set().union(*grants(run, preview_member(stack)).values())
+    assert not held & SECRET_PAYLOAD_ROLES
+    assert not held & {"roles/owner", "roles/editor", *roles_module()["ESCALATING_ROLES"]}
     custom = {role for role in held if not role.startswith("roles/")}
     assert custom == {refresh_role(run, stack)}
-    # Secret and version metadata only: the payloads come through the refresh role alone.
-    touching = {role for role in held if role.startswith(("roles/secretmanager.", "roles/redis."))}
+    permissions = run.one(CUSTOM_ROLE).inputs["permissions"]
+    assert not [p for p in permissions if p.startswith("secretmanager.")]
+    # Secret and version metadata only.
+    touching = {role for role in held if role.startswith("roles/secretmanager.")}
     assert touching == {"roles/secretmanager.viewer"}
-    assert not held & {"roles/owner", "roles/editor", *roles_module()["ESCALATING_ROLES"]}
 
 
-def test_the_refresh_role_is_exactly_the_two_reads_a_refresh_needs(bootstrap_prod):
+def test_the_refresh_role_is_exactly_the_reads_no_viewer_role_holds(bootstrap_prod):
     role = bootstrap_prod.one(CUSTOM_ROLE)
     assert role.inputs["roleId"] == "vidgoPreviewRefresh"
     assert role.inputs["project"] == PROJECT_ID
     assert sorted(role.inputs["permissions"]) == [
         "redis.instances.getAuthString",  # google_redis_instance read with AUTH on
-        "secretmanager.versions.access",  # google_secret_manager_secret_version read
+        "servicenetworking.services.get",  # google_service_networking_connection read
+        "storage.buckets.get",  # google_storage_bucket read
     ]
 
 
@@ -123,7 +148,12 @@ def test_only_the_preview_holds_the_refresh_role(bootstrap_prod):
 def test_no_ci_identity_holds_a_secret_accessor_grant_or_a_basic_role(bootstrap_prod):
     for member in (PREVIEW, DEPLOY):
         held = set().union(*grants(bootstrap_prod, member).values())
-        assert not held & {"roles/secretmanager.secretAccessor", "roles/owner", "roles/editor"}
+        assert not held & {
+            "roles/secretmanager.secretAccessor",
+            "roles/owner",
+            "roles/editor",
+            "roles/viewer",
+        }
 
 
 def test_the_preview_holds_no_admin_role(bootstrap_prod):
@@ -146,12 +176,70 @@ def test_deploy_may_grant_only_the_platforms_own_roles(bootstrap_prod):
     )
 
 
-def test_other_deploy_roles_are_unconditional_and_key_access_is_decrypt_only(bootstrap_prod):
+def test_only_iam_and_storage_admin_are_conditioned_and_key_access_is_decrypt_only(
+    bootstrap_prod,
+):
     deploy = [r for r in bootstrap_prod.by_type(PROJECT_BINDING) if r.inputs["member"] == DEPLOY]
     conditioned = {r.inputs["role"] for r in deploy if r.inputs.get("condition")}
-    assert conditioned == {"roles/resourcemanager.projectIamAdmin"}
+    assert conditioned == {"roles/resourcemanager.projectIamAdmin", "roles/storage.admin"}
     assert grants(bootstrap_prod, DEPLOY)["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"] == {
         "roles/cloudkms.cryptoKeyDecrypter"
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "allowed"),
+    [
+        ({"name": f"projects/_/buckets/{STATE_BUCKET}"}, False),  # its IAM, retention, deletion
+        ({"name": f"projects/_/buckets/{STATE_BUCKET}/objects/.pulumi/stacks/x.json"}, False),
+        ({"name": "projects/_/buckets/vidgo-media-prod"}, True),  # the platform's media bucket
+        ({"name": f"projects/_/buckets/{STATE_BUCKET}-copy"}, True),  # a different bucket
+        ({"name": f"projects/{PROJECT_ID}"}, True),  # creating the media bucket
+    ],
+)
+def test_the_deploys_storage_admin_excludes_the_state_bucket(bootstrap_prod, resource, allowed):
+    (binding,) = [
+        r
+        for r in bootstrap_prod.by_type(PROJECT_BINDING)
+        if r.inputs["member"] == DEPLOY and r.inputs["role"] == "roles/storage.admin"
+    ]
+    assert admits(binding.inputs["condition"]["expression"], {}, resource) is allowed
+
+
+def test_the_deploy_writes_state_objects_only(bootstrap_prod):
+    bucket_grants = [
+        r
+        for r in bootstrap_prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if r.inputs["member"] == DEPLOY
+    ]
+    assert [(g.inputs["bucket"], g.inputs["role"]) for g in bucket_grants] == [
+        (STATE_BUCKET, "roles/storage.objectUser")
+    ]
+
+
+def test_the_deploy_holds_no_service_account_role_on_the_project(bootstrap_prod):
+    held = grants(bootstrap_prod, DEPLOY)[PROJECT_BINDING]
+    assert not [role for role in held if role.startswith("roles/iam.")]
+
+
+def test_the_deploy_acts_as_exactly_the_runtime_accounts(bootstrap_prod):
+    on_accounts = [
+        r
+        for r in bootstrap_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+        if r.inputs["member"] == DEPLOY
+    ]
+    assert {r.inputs["role"] for r in on_accounts} == {"roles/iam.serviceAccountUser"}
+    created = {
+        a.inputs["accountId"]
+        for a in bootstrap_prod.by_type("gcp:serviceaccount/account:Account")
+        if not a.inputs["accountId"].startswith("pulumi-")
+    }
+    assert created == {"vidgo-api-run", "vidgo-web-run"}
+    assert {r.inputs["serviceAccountId"].rsplit("/", 1)[1] for r in on_accounts} == {
+        f"{account}@{PROJECT_ID}.iam.gserviceaccount.com" for account in created
+    }
+    assert bootstrap_prod.outputs["runtime_service_accounts"] == {
+        account: f"{account}@{PROJECT_ID}.iam.gserviceaccount.com" for account in created
     }
 
 
@@ -161,13 +249,24 @@ def test_a_grantable_role_that_widens_access_is_refused(role):
         run_bootstrap("prod", prod_config(deploy_grantable_roles=["roles/logging.logWriter", role]))
 
 
-def test_billing_budgets_role_only_where_a_billing_account_is_named(bootstrap_prod):
+def test_billing_roles_for_both_identities_only_where_a_billing_account_is_named(
+    bootstrap_prod,
+):
     billing = "gcp:billing/accountIamMember:AccountIamMember"
+    consumer = "roles/serviceusage.serviceUsageConsumer"
     assert bootstrap_prod.by_type(billing) == []
-    run = run_bootstrap("prod", prod_config(billing_account="0X0X0X-0X0X0X-0X0X0X"))
-    (grant,) = run.by_type(billing)
-    assert grant.inputs["billingAccountId"] == "0X0X0X-0X0X0X-0X0X0X"
-    assert (grant.inputs["member"], grant.inputs["role"]) == (DEPLOY, "roles/billing.costsManager")
+    assert consumer not in grants(bootstrap_prod, PREVIEW)[PROJECT_BINDING]
+    run = run_bootstrap("prod", prod_config(billing_account=BILLING))
+    on_account = {
+        (g.inputs["billingAccountId"], g.inputs["member"], g.inputs["role"])
+        for g in run.by_type(billing)
+    }
+    assert on_account == {
+        (BILLING, DEPLOY, "roles/billing.costsManager"),
+        (BILLING, PREVIEW, "roles/billing.viewer"),  # the budget's refresh
+    }
+    # The Billing Budget API bills its quota to the project: serviceusage.services.use.
+    assert consumer in grants(run, PREVIEW)[PROJECT_BINDING]
 
 
 def program_gcp_modules() -> set[str]:
@@ -187,6 +286,24 @@ def program_gcp_modules() -> set[str]:
                         a.name.split(".")[1] for a in node.names if a.name.startswith("pulumi_gcp.")
                     }
     return modules
+
+
+def declared_gcp_modules() -> set[str]:
+    """`pulumi_gcp` modules of the resource types the committed snapshots declare."""
+    modules = set()
+    for snapshot in (ROOT / "tests" / "snapshots").glob("*.yaml"):
+        modules |= set(re.findall(r"\bgcp:([a-z0-9]+)/", snapshot.read_text()))
+    return modules
+
+
+def test_every_gcp_service_the_program_uses_has_a_preview_role(bootstrap_prod):
+    by_module = roles_module()["PREVIEW_ROLES_BY_MODULE"]
+    used = program_gcp_modules() | declared_gcp_modules()
+    missing = sorted(used - set(by_module))
+    assert not missing, f"choose the preview roles for {missing} in bootstrap/delivery_roles.py"
+    held = grants(bootstrap_prod, PREVIEW)[PROJECT_BINDING]
+    for module in used:
+        assert set(by_module[module]) <= held, module
 
 
 def test_every_gcp_service_the_program_uses_has_a_deploy_role(bootstrap_prod):

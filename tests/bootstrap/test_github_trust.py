@@ -1,8 +1,12 @@
-"""Which GitHub Actions tokens can become which service account, per project.
+"""Which GitHub Actions tokens can become which service account, in which project.
 
 A token gets through when the provider's attribute condition admits its claims *and* a
 workloadIdentityUser binding names its subject. Both halves are read from what the bootstrap
-declares, and the condition is evaluated, not string-matched.
+declares, and the condition is evaluated (tests/bootstrap/cel.py), not string-matched.
+
+Each row is a token shape, built as the strongest attempt of its kind: where a shape can name
+a GitHub environment or run the deploy workflow file, it does (a pull request can edit any
+workflow; an `issue_comment` or `schedule` trigger can be added to deploy.yml on a branch).
 """
 
 from __future__ import annotations
@@ -10,29 +14,168 @@ from __future__ import annotations
 import pytest
 
 from tests.bootstrap.cel import admits
-from tests.bootstrap.harness import REPO, Run, prod_config, run_bootstrap
+from tests.bootstrap.harness import (
+    OWNER_ID,
+    REPO,
+    REPOSITORY_ID,
+    Run,
+    prod_config,
+    run_bootstrap,
+    staging_config,
+)
 
 PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
 SA_BINDING = "gcp:serviceaccount/iAMMember:IAMMember"
+MAIN = "refs/heads/main"
+PR_REF = "refs/pull/7/merge"
 
 
-def token(sub_suffix: str, ref: str, repository: str = REPO, repository_id: str = "42") -> dict:
+def token(
+    event: str,
+    subject: str,
+    ref: str,
+    workflow: str = "deploy.yml",
+    *,
+    repository: str = REPO,
+    repository_id: str = REPOSITORY_ID,
+    owner_id: str = OWNER_ID,
+) -> dict[str, str]:
+    """The claims GitHub puts in a job's OIDC token (the default subject format)."""
     return {
-        "sub": f"repo:{repository}:{sub_suffix}",
+        "sub": f"repo:{repository}:{subject}",
         "repository": repository,
         "repository_id": repository_id,
+        "repository_owner_id": owner_id,
+        "event_name": event,
         "ref": ref,
+        "workflow_ref": f"{repository}/.github/workflows/{workflow}@{ref}",
     }
 
 
-PULL_REQUEST = token("pull_request", "refs/pull/7/merge")
-PUSH_MAIN = token("ref:refs/heads/main", "refs/heads/main")
-PRODUCTION_FROM_MAIN = token("environment:production", "refs/heads/main")
-# A pull request whose (edited) workflow names the production environment: what a branch
-# would try in order to deploy before its review.
-PRODUCTION_FROM_PULL_REQUEST = token("environment:production", "refs/pull/7/merge")
-PUSH_BRANCH = token("ref:refs/heads/feature", "refs/heads/feature")
-OTHER_REPO_PR = token("pull_request", "refs/pull/1/merge", repository="someone/vidgo-infra")
+PREVIEW, DEPLOY = "pulumi-preview", "pulumi-deploy"
+NOTHING: set[str] = set()
+
+# (token shape, what it reaches in staging, what it reaches in prod)
+CELLS = {
+    # The pull-request workflow's preview job: staging's read-only preview, nothing in prod.
+    "pull_request from a branch": (
+        token("pull_request", "pull_request", PR_REF, "pull-request.yml"),
+        {PREVIEW},
+        NOTHING,
+    ),
+    # GitHub issues no OIDC token to a fork's pull_request run and the workflow skips forks;
+    # were one issued, its claims would equal a branch's: staging's preview at most, never prod.
+    "pull_request from a fork": (
+        token("pull_request", "pull_request", "refs/pull/8/merge", "pull-request.yml"),
+        {PREVIEW},
+        NOTHING,
+    ),
+    # A branch whose edited workflow names an environment, to skip its review.
+    "pull_request naming production": (
+        token("pull_request", "environment:production", PR_REF),
+        NOTHING,
+        NOTHING,
+    ),
+    "pull_request naming production-preview": (
+        token("pull_request", "environment:production-preview", PR_REF),
+        NOTHING,
+        NOTHING,
+    ),
+    "pull_request naming staging": (
+        token("pull_request", "environment:staging", PR_REF),
+        NOTHING,
+        NOTHING,
+    ),
+    # Runs in the base branch's context: subject and ref can look exactly like main's.
+    "pull_request_target": (
+        token("pull_request_target", f"ref:{MAIN}", MAIN, "pull-request.yml"),
+        NOTHING,
+        NOTHING,
+    ),
+    "pull_request_target in production": (
+        token("pull_request_target", "environment:production", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    "issue_comment on main": (
+        token("issue_comment", "environment:production", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    "schedule on main": (
+        token("schedule", "environment:production", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    "workflow_dispatch of deploy.yml on main": (
+        token("workflow_dispatch", "environment:production", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    "workflow_dispatch in staging": (
+        token("workflow_dispatch", "environment:staging", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    # The deploy workflow on a push to main: each environment's jobs get that environment's
+    # identity, in its own project only.
+    "push to main, deploy.yml, staging": (
+        token("push", "environment:staging", MAIN),
+        {DEPLOY},
+        NOTHING,
+    ),
+    "push to main, deploy.yml, production-preview": (
+        token("push", "environment:production-preview", MAIN),
+        NOTHING,
+        {PREVIEW},
+    ),
+    "push to main, deploy.yml, production": (
+        token("push", "environment:production", MAIN),
+        NOTHING,
+        {DEPLOY},
+    ),
+    "push to main, deploy.yml, no environment": (
+        token("push", f"ref:{MAIN}", MAIN),
+        NOTHING,
+        NOTHING,
+    ),
+    "push to main, another workflow, production": (
+        token("push", "environment:production", MAIN, "release.yml"),
+        NOTHING,
+        NOTHING,
+    ),
+    "push to main, another workflow, staging": (
+        token("push", "environment:staging", MAIN, "release.yml"),
+        NOTHING,
+        NOTHING,
+    ),
+    "push to a branch, deploy.yml, production": (
+        token("push", "environment:production", "refs/heads/feature"),
+        NOTHING,
+        NOTHING,
+    ),
+    # A deleted and re-created repository, or a new owner account, under the same name.
+    "same name, another repository id": (
+        token("push", "environment:production", MAIN, repository_id="100043"),
+        NOTHING,
+        NOTHING,
+    ),
+    "same name, another owner id": (
+        token("push", "environment:production", MAIN, owner_id="200008"),
+        NOTHING,
+        NOTHING,
+    ),
+    "same name, another id, pull request": (
+        token("pull_request", "pull_request", PR_REF, "pull-request.yml", repository_id="1"),
+        NOTHING,
+        NOTHING,
+    ),
+    "a fork's own repository": (
+        token("push", "environment:production", MAIN, repository="someone/vidgo-infra"),
+        NOTHING,
+        NOTHING,
+    ),
+}
 
 
 def accounts_reachable(run: Run, claims: dict) -> set[str]:
@@ -48,42 +191,52 @@ def accounts_reachable(run: Run, claims: dict) -> set[str]:
     }
 
 
-@pytest.mark.parametrize(
-    ("claims", "expected"),
-    [
-        (PULL_REQUEST, {"pulumi-preview"}),
-        (PRODUCTION_FROM_MAIN, {"pulumi-deploy"}),
-        (PUSH_MAIN, set()),  # prod deploys only through the reviewed environment
-        (PRODUCTION_FROM_PULL_REQUEST, set()),
-        (PUSH_BRANCH, set()),
-        (OTHER_REPO_PR, set()),
-    ],
-)
-def test_prod_project_admits_previews_and_the_production_environment_only(
-    bootstrap_prod, claims, expected
+@pytest.mark.parametrize("shape", CELLS)
+def test_each_token_shape_reaches_only_its_intended_identities(
+    shape, bootstrap_staging, bootstrap_prod
 ):
-    assert accounts_reachable(bootstrap_prod, claims) == expected
+    claims, in_staging, in_prod = CELLS[shape]
+    assert accounts_reachable(bootstrap_staging, claims) == in_staging
+    assert accounts_reachable(bootstrap_prod, claims) == in_prod
 
 
-@pytest.mark.parametrize(
-    ("claims", "expected"),
-    [
-        (PULL_REQUEST, {"pulumi-preview"}),
-        (PUSH_MAIN, {"pulumi-deploy"}),
-        (PRODUCTION_FROM_MAIN, set()),
-        (PUSH_BRANCH, set()),
-        (OTHER_REPO_PR, set()),
-    ],
-)
-def test_staging_project_admits_previews_and_pushes_to_main_only(
-    bootstrap_staging, claims, expected
-):
-    assert accounts_reachable(bootstrap_staging, claims) == expected
+def test_no_pull_request_event_reaches_any_identity_of_prod(bootstrap_prod):
+    pull_request_shapes = [c for c, _, _ in CELLS.values() if c["event_name"].startswith("pull")]
+    assert len(pull_request_shapes) >= 5
+    for claims in pull_request_shapes:
+        assert accounts_reachable(bootstrap_prod, claims) == set(), claims
+
+
+def test_the_table_reaches_every_identity_somewhere(bootstrap_staging, bootstrap_prod):
+    """Guards against a table (or a condition) under which nothing at all gets through."""
+    for run, cell in ((bootstrap_staging, 1), (bootstrap_prod, 2)):
+        reached = set().union(*(accounts_reachable(run, row[0]) for row in CELLS.values()))
+        expected = set().union(*(row[cell] for row in CELLS.values()))
+        assert reached == expected == {PREVIEW, DEPLOY}
+
+
+def test_prod_preview_follows_the_preview_environment_setting():
+    run = run_bootstrap("prod", prod_config(preview_environment="prod-plan"))
+    assert accounts_reachable(run, token("push", "environment:prod-plan", MAIN)) == {PREVIEW}
+    assert accounts_reachable(run, token("push", "environment:production-preview", MAIN)) == set()
+
+
+def test_the_condition_names_the_mapped_attributes(bootstrap_prod):
+    provider = bootstrap_prod.one(PROVIDER).inputs
+    mapping = provider["attributeMapping"]
+    for claim in ("repository_id", "repository_owner_id", "event_name", "workflow_ref"):
+        assert mapping[f"attribute.{claim}"] == f"assertion.{claim}"
+        assert f"assertion.{claim} ==" in provider["attributeCondition"]
+    assert mapping["google.subject"] == "assertion.sub"
 
 
 def test_bindings_name_one_exact_subject_never_a_principal_set(bootstrap_prod, bootstrap_staging):
     for run in (bootstrap_prod, bootstrap_staging):
-        members = [b.inputs["member"] for b in run.by_type(SA_BINDING)]
+        members = [
+            b.inputs["member"]
+            for b in run.by_type(SA_BINDING)
+            if b.inputs["role"] == "roles/iam.workloadIdentityUser"
+        ]
         assert len(members) == 2
         assert all(m.startswith("principal://iam.googleapis.com/projects/") for m in members)
 
@@ -93,11 +246,18 @@ def test_provider_trusts_githubs_issuer_only(bootstrap_prod):
     assert oidc == {"issuerUri": "https://token.actions.githubusercontent.com"}
 
 
-def test_repository_id_pins_the_repository_across_a_rename():
-    run = run_bootstrap("prod", prod_config(github_repository_id="42"))
-    assert accounts_reachable(run, PRODUCTION_FROM_MAIN) == {"pulumi-deploy"}
-    recreated = token("environment:production", "refs/heads/main", repository_id="99")
-    assert accounts_reachable(run, recreated) == set()
+@pytest.mark.parametrize("missing", ["github_repository_id", "github_repository_owner_id"])
+def test_both_ids_are_required(missing):
+    config = prod_config()
+    del config[f"vidgo-bootstrap:{missing}"]
+    with pytest.raises(Exception, match=missing):
+        run_bootstrap("prod", config)
+
+
+@pytest.mark.parametrize("value", ["vidgo-ai", "42' || true || '", ""])
+def test_an_id_that_is_not_a_number_is_refused(value):
+    with pytest.raises(Exception, match="numeric id"):
+        run_bootstrap("prod", prod_config(github_repository_id=value))
 
 
 @pytest.mark.parametrize("repository", ["vidgo-infra", "vidgo-ai/vidgo-infra' || true || '"])
@@ -106,6 +266,11 @@ def test_a_malformed_repository_is_refused_before_anything_is_declared(repositor
         run_bootstrap("prod", prod_config(github_repository=repository))
 
 
+def test_previews_of_pull_requests_and_a_preview_environment_exclude_each_other():
+    with pytest.raises(Exception, match="exclude each other"):
+        run_bootstrap("staging", staging_config(preview_environment="staging-preview"))
+
+
 def test_the_cel_reader_refuses_what_it_does_not_understand():
     with pytest.raises(ValueError, match="unsupported CEL"):
-        admits("assertion.ref.startsWith('refs/heads/')", PUSH_MAIN)
+        admits("assertion.ref.endsWith('/main')", {"ref": MAIN})

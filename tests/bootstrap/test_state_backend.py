@@ -17,6 +17,8 @@ def test_state_bucket_is_versioned_private_and_protected(bootstrap_prod):
     bucket = bootstrap_prod.one(BUCKET)
     assert bucket.inputs["name"] == "vidgo-ai-prod-pulumi-state"
     assert bucket.inputs["versioning"] == {"enabled": True}
+    # Deleted checkpoints stay restorable for the longest time Cloud Storage allows.
+    assert bucket.inputs["softDeletePolicy"] == {"retentionDurationSeconds": 90 * 24 * 3600}
     assert bucket.inputs["uniformBucketLevelAccess"] is True
     assert bucket.inputs["publicAccessPrevention"] == "enforced"
     assert bucket.inputs["forceDestroy"] is False
