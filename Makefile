@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STACK  ?= staging
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint format snapshots bench
+.PHONY: help plan test lint format snapshots bench lock
 
 help:
 	@echo "make plan [STACK=staging|prod]  offline plan of a stack: no cloud account, no Pulumi CLI"
@@ -15,6 +15,7 @@ help:
 	@echo "make format                     ruff format + autofix"
 	@echo "make snapshots                  regenerate tests/snapshots/*.yaml after a reviewed change"
 	@echo "make bench                      time the offline plan against the bare imports"
+	@echo "make lock                       regenerate the hash locks (requirements.txt, bootstrap/) from PyPI"
 
 $(BIN)/.installed: pyproject.toml requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,3 +45,16 @@ snapshots: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/plan_startup.py
+
+# The hash locks every credentialed CI job installs with `pip install --require-hashes`:
+# requirements.txt (also what Pulumi's host installs) from pyproject.toml's dependencies, and
+# bootstrap/requirements.txt from bootstrap/requirements.in. Existing pins are kept; Dependabot
+# proposes upgrades (.github/dependabot.yml).
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(abspath $(BIN))/pip-compile --quiet \
+  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+  --index-url https://pypi.org/simple
+
+lock: $(BIN)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check 'pip-tools==7.6.2'
+	$(PIP_COMPILE) --output-file requirements.txt pyproject.toml
+	cd bootstrap && $(PIP_COMPILE) --output-file requirements.txt requirements.in

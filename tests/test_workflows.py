@@ -1,4 +1,4 @@
-"""The GitHub workflows: both linters, and the delivery rules they must keep (issue 5).
+"""The GitHub workflows: both linters, and the delivery rules they must keep (issues 5, 10).
 
 A broken or unsafe workflow fails here, before GitHub ever runs it.
 """
@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 PULL_REQUEST = WORKFLOWS / "pull-request.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
+LOCKS = [ROOT / "requirements.txt", ROOT / "bootstrap" / "requirements.txt"]
+HASH_LOCKED_INSTALL = re.compile(r"pip install [^\n]*--require-hashes -r requirements\.txt")
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$")
@@ -61,9 +64,15 @@ def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
+def zizmor(*paths: Path, persona: str = "regular") -> subprocess.CompletedProcess[str]:
     # Offline: the online audits ask GitHub's API, which neither CI nor a laptop may need.
-    command = [tool("zizmor"), "--offline", "--no-progress", "--color=never"]
+    command = [
+        tool("zizmor"),
+        "--offline",
+        "--no-progress",
+        "--color=never",
+        f"--persona={persona}",
+    ]
     return subprocess.run(
         [*command, *map(str, paths)], capture_output=True, text=True, cwd=ROOT, check=False
     )
@@ -83,6 +92,21 @@ def skipped_for_forks(job: dict[str, Any]) -> bool:
     """The job's condition requires the same-repository test (a conjunction, no `||`)."""
     condition = " ".join(str(job.get("if", "")).split())
     return SAME_REPO in condition and "||" not in condition
+
+
+def reaches_prod_from_a_pull_request(workflow: dict[str, Any]) -> list[str]:
+    """Jobs a pull_request starts that hold id-token and name a prod variable or secret."""
+    if "pull_request" not in triggers(workflow):
+        return []
+    found = []
+    for name, job in workflow["jobs"].items():
+        permissions = job.get("permissions") or {}
+        oidc = isinstance(permissions, dict) and permissions.get("id-token") == "write"
+        text = yaml.safe_dump(job)
+        prod = re.search(r"\b(?:vars|secrets)\.\w*PROD\w*", text, re.IGNORECASE)
+        if oidc and (prod or "environment" in job):
+            found.append(name)
+    return found
 
 
 def unsafe_for_forks(workflow: dict[str, Any]) -> list[str]:
@@ -116,9 +140,12 @@ def test_actionlint_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_passes():
-    result = zizmor(*ALL)
+@pytest.mark.parametrize("persona", ["regular", "auditor"])
+def test_zizmor_passes(persona):
+    # The auditor persona reports every finding, including the ones zizmor rates unlikely.
+    result = zizmor(*ALL, DEPENDABOT, persona=persona)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
 
 
 def test_both_linters_fail_a_workflow_that_injects_pull_request_input(tmp_path):
@@ -212,21 +239,54 @@ def test_every_pull_request_runs_the_tests_and_plans_every_stack(pull_request):
     assert any("HEAD^1:tests/snapshots/" in run and "vidgo-infra diff" in run for run in plan_steps)
 
 
-def test_preview_runs_each_stack_with_its_venv_identity_and_comment(pull_request):
+def test_no_pull_request_job_can_reach_prod(pull_request):
+    assert reaches_prod_from_a_pull_request(pull_request) == []
+
+
+def test_the_prod_rule_catches_a_pull_request_job_that_names_prod():
+    workflow = {
+        "on": {"pull_request": None},
+        "jobs": {
+            "vars": {
+                "permissions": {"id-token": "write"},
+                "steps": [
+                    {"with": {"service_account": "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_PROD }}"}}
+                ],
+            },
+            "secret": {
+                "permissions": {"id-token": "write"},
+                "env": {"P": "${{ secrets.PULUMI_CONFIG_PASSPHRASE_PROD }}"},
+            },
+            "environment": {"permissions": {"id-token": "write"}, "environment": "production"},
+            "staging": {
+                "permissions": {"id-token": "write"},
+                "steps": [{"with": {"x": "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT_STAGING }}"}}],
+            },
+            "no_token": {"steps": [{"with": {"x": "${{ vars.PULUMI_BACKEND_URL_PROD }}"}}]},
+        },
+    }
+    assert reaches_prod_from_a_pull_request(workflow) == ["vars", "secret", "environment"]
+
+
+def test_the_pull_request_preview_is_staging_only_keyless_and_secret_free(pull_request):
     job = pull_request["jobs"]["preview"]
-    assert sorted(e["stack"] for e in job["strategy"]["matrix"]["include"]) == STACKS
+    text = yaml.safe_dump(job)
+    assert "secrets." not in text  # no passphrase: staging previews need Cloud KMS
+    assert "environment" not in job
+    assert set(re.findall(r"vars\.(\w+)", text)) == {
+        "GCP_WORKLOAD_IDENTITY_PROVIDER_STAGING",
+        "GCP_PREVIEW_SERVICE_ACCOUNT_STAGING",
+        "PULUMI_BACKEND_URL_STAGING",
+    }
     order = [action(s) or s.get("run", "") for s in steps(job)]
-    venv = next(i for i, s in enumerate(order) if "python -m venv .venv" in s)
+    venv = next(i for i, s in enumerate(order) if HASH_LOCKED_INSTALL.search(s))
     auth = order.index("google-github-actions/auth")
     pulumi = order.index("pulumi/actions")
-    assert venv < pulumi and auth < pulumi
-    auth_inputs = steps(job)[auth]["with"]
-    assert "credentials_json" not in auth_inputs  # keyless only
-    assert "GCP_PREVIEW_SERVICE_ACCOUNT" in str(job["strategy"]["matrix"])
+    assert venv < auth < pulumi
+    assert "credentials_json" not in steps(job)[auth]["with"]  # keyless only
     preview = steps(job)[pulumi]["with"]
-    assert preview["command"] == "preview"
+    assert (preview["command"], preview["stack-name"]) == ("preview", "staging")
     assert preview["comment-on-pr"] is True
-    assert preview["cloud-url"] == "${{ matrix.backend_url }}"
     assert job["permissions"] == {
         "contents": "read",
         "id-token": "write",
@@ -236,18 +296,65 @@ def test_preview_runs_each_stack_with_its_venv_identity_and_comment(pull_request
 
 # --- deploys ------------------------------------------------------------------------------
 
+DEPLOY_JOBS = {
+    # job: (environment, stack, identity)
+    "staging": ("staging", "STAGING", "GCP_DEPLOY_SERVICE_ACCOUNT"),
+    "prod-preview": ("production-preview", "PROD", "GCP_PREVIEW_SERVICE_ACCOUNT"),
+    "prod": ("production", "PROD", "GCP_DEPLOY_SERVICE_ACCOUNT"),
+}
+
+
+def environment(job: dict[str, Any]) -> str | None:
+    value = job.get("environment")
+    return value if value is None or isinstance(value, str) else value["name"]
+
 
 def test_deploys_run_on_pushes_to_main_only(deploy):
+    # The bootstrap trusts push runs only: no dispatch, schedule or comment trigger here.
     assert deploy["on"] == {"push": {"branches": ["main"]}}
 
 
-def test_prod_waits_for_staging_and_a_production_reviewer(deploy):
-    prod = deploy["jobs"]["prod"]
-    environment = prod["environment"]
-    assert (environment if isinstance(environment, str) else environment["name"]) == "production"
-    needs = prod["needs"]
-    assert "staging" in ([needs] if isinstance(needs, str) else needs)
-    assert "environment" not in deploy["jobs"]["staging"]
+def test_each_deploy_job_runs_in_its_environment_as_its_identity(deploy):
+    assert set(deploy["jobs"]) == set(DEPLOY_JOBS)
+    for name, (env, suffix, account) in DEPLOY_JOBS.items():
+        job = deploy["jobs"][name]
+        assert environment(job) == env, name
+        auth = next(s for s in steps(job) if action(s) == "google-github-actions/auth")["with"]
+        assert auth["service_account"] == f"${{{{ vars.{account}_{suffix} }}}}", name
+        assert "credentials_json" not in auth
+        other = "PROD" if suffix == "STAGING" else "STAGING"
+        # What the job uses (its `if` may look at both stacks' variables to skip itself).
+        used = {key: value for key, value in job.items() if key != "if"}
+        named = set(re.findall(r"vars\.(\w+)", yaml.safe_dump(used)))
+        assert not [v for v in named if v.endswith(other)], f"{name} names {other}"
+
+
+def test_prod_is_previewed_before_its_approval_and_waits_for_staging(deploy):
+    jobs = deploy["jobs"]
+    assert jobs["prod-preview"]["needs"] == "staging"
+    assert jobs["prod"]["needs"] == "prod-preview"
+    assert not [s for s in steps(jobs["prod-preview"]) if "pulumi up" in s.get("run", "")]
+
+
+@pytest.mark.parametrize("job_name", sorted(DEPLOY_JOBS))
+def test_every_credentialed_job_installs_only_hash_locked_packages(deploy, job_name):
+    job = deploy["jobs"][job_name]
+    runs = [s.get("run", "") for s in steps(job)]
+    installs = [r for r in runs if "pip install" in r]
+    assert installs and all(HASH_LOCKED_INSTALL.search(r) for r in installs)
+    auth = next(i for i, s in enumerate(steps(job)) if action(s) == "google-github-actions/auth")
+    first_install = next(i for i, r in enumerate(runs) if "pip install" in r)
+    assert first_install < auth, "packages must be installed before the credentials exist"
+
+
+@pytest.mark.parametrize("job_name", sorted(DEPLOY_JOBS))
+def test_every_deploy_job_guards_its_preview_before_any_up(deploy, job_name):
+    runs = [s.get("run", "") for s in steps(deploy["jobs"][job_name])]
+    guard = next(i for i, r in enumerate(runs) if "preview-guard" in r)
+    assert "pulumi preview" in runs[guard] and "--json" in runs[guard]
+    assert "--commit-message" in runs[guard]  # the operator's confirmations
+    ups = [i for i, r in enumerate(runs) if "pulumi up" in r]
+    assert all(guard < i for i in ups)
 
 
 def test_one_uncancelled_update_per_stack(deploy):
@@ -255,24 +362,37 @@ def test_one_uncancelled_update_per_stack(deploy):
     for name, job in deploy["jobs"].items():
         assert job["concurrency"]["cancel-in-progress"] is False, name
         groups[job["concurrency"]["group"]] = name
-    assert len(groups) == len(deploy["jobs"]) == len(STACKS)
-
-
-def test_each_stack_is_deployed_as_its_own_deploy_identity(deploy):
-    deployed = []
-    for job in deploy["jobs"].values():
-        by_action = {action(s): s for s in steps(job)}
-        up = by_action["pulumi/actions"]["with"]
-        assert up["command"] == "up"
-        suffix = up["stack-name"].upper()
-        auth = by_action["google-github-actions/auth"]["with"]
-        assert auth["service_account"] == f"${{{{ vars.GCP_DEPLOY_SERVICE_ACCOUNT_{suffix} }}}}"
-        deployed.append(up["stack-name"])
-    assert sorted(deployed) == STACKS
+    assert len(groups) == len(deploy["jobs"])
+    ups = [
+        n
+        for n, j in deploy["jobs"].items()
+        if any("pulumi up" in s.get("run", "") for s in steps(j))
+    ]
+    assert sorted(ups) == ["prod", "staging"] == sorted(n for n in ups if n in STACKS)
 
 
 def test_after_up_the_dns_outputs_go_to_the_summary(deploy):
-    for job in deploy["jobs"].values():
-        script = steps(job)[-1]["run"]
+    for name in ("staging", "prod"):
+        script = steps(deploy["jobs"][name])[-1]["run"]
         assert "GITHUB_STEP_SUMMARY" in script
         assert "static_ip" in script and "dns_records" in script
+
+
+# --- dependencies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_lock_pins_every_package_with_hashes(lock):
+    text = lock.read_text().replace("\\\n", " ")
+    requirements = [line for line in text.splitlines() if line and not line.startswith(("#", " "))]
+    assert len(requirements) >= 10, "a lock of the whole dependency tree"
+    for line in requirements:
+        assert re.match(r"^[A-Za-z0-9_.-]+==[^ ]+ ", line), f"not pinned: {line}"
+        assert "--hash=sha256:" in line, f"no hash: {line}"
+    assert "make lock" in text  # how it was generated
+
+
+def test_dependabot_updates_both_locks_and_the_pinned_actions():
+    config = yaml.safe_load(DEPENDABOT.read_text())
+    updates = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert updates == {("pip", "/"), ("pip", "/bootstrap"), ("github-actions", "/")}

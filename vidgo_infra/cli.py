@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, module, summary in (
         ("dns", "vidgo_infra.dns", "the GoDaddy records of a deployed stack, and --check them"),
         ("cost", "vidgo_infra.cost", "the monthly cost estimate of a stack"),
+        (
+            "preview-guard",
+            "vidgo_infra.preview_guard",
+            "fail on a replacement or deletion of stateful resources in `pulumi preview --json`",
+        ),
     ):
         command = commands.add_parser(name, help=summary)
         command.set_defaults(handler=_delegate(module))
