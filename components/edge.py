@@ -272,7 +272,7 @@ class Edge(Component):
             name=MEDIA_SIGNING_KEY_NAME,
             backend_bucket=backend.name,
             key_value=pulumi.Output.secret(args.media_signing_key),
-            opts=self.child(parent=backend),
+            opts=self.child(),
         )
         # Google creates the CDN fill account when the first signing key is added.
         storage.BucketIAMMember(

@@ -1,15 +1,15 @@
 """The inventory: what a stack's program declares, as plain data that diffs well.
 
-Format (documented in docs/inventory.md, version 1):
+Format (documented in docs/inventory.md, version 2):
 
-    version: 1
+    version: 2
     stack: prod
     resources:              # by logical name (unique within a stack), sorted
       database-instance:
         type: gcp:sql/databaseInstance:DatabaseInstance
         parent: database    # the parent's logical name; null for the stack's own children
         protect: true
-        depends_on: [apis-sqladmin, network-private-services]   # explicit dependencies, sorted
+        depends_on: [network-private-services]   # what it waits for beyond its parent's list
         inputs: {...}       # what the program passed, engine (camelCase) names, secrets "[secret]"
     outputs: {...}          # the stack outputs; provider-computed values are stand-ins
     counts: {type: n}       # resources per type token
@@ -28,7 +28,7 @@ import yaml
 
 from vidgo_infra.offline import ROOT, Run, redact
 
-VERSION = 1
+VERSION = 2
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
 
@@ -37,6 +37,10 @@ def inventory(run: Run) -> dict[str, Any]:
     duplicates = [name for name, n in Counter(names.values()).items() if n > 1]
     if duplicates:
         raise ValueError(f"logical names used twice: {', '.join(sorted(duplicates))}")
+    waits_for = {
+        urn: {names[dep] for dep in resource.dependencies if dep in names}
+        for urn, resource in run.resources.items()
+    }
     resources = {}
     for resource in sorted(run.resources.values(), key=lambda r: r.name):
         entry: dict[str, Any] = {
@@ -47,7 +51,14 @@ def inventory(run: Run) -> dict[str, Any]:
             entry["protect"] = True
         if resource.ignore_changes:
             entry["ignore_changes"] = sorted(resource.ignore_changes)
-        depends_on = sorted({names[urn] for urn in resource.dependencies if urn in names})
+        inherited = waits_for.get(resource.parent or "", set())
+        if not inherited <= waits_for[resource.urn]:
+            missing = ", ".join(sorted(inherited - waits_for[resource.urn]))
+            raise ValueError(
+                f"{resource.name} does not wait for {missing}, which its parent waits for: the "
+                "inventory lists only dependencies beyond the parent's, so it cannot show that"
+            )
+        depends_on = sorted(waits_for[resource.urn] - inherited)
         if depends_on:
             entry["depends_on"] = depends_on
         entry["inputs"] = redact(resource.inputs)
@@ -71,6 +82,23 @@ def snapshot_path(stack: str) -> Path:
 
 def load(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text())
+    if isinstance(document, dict) and document.get("version") == 1:
+        return _from_version_1(document)
     if not isinstance(document, dict) or document.get("version") != VERSION:
         raise ValueError(f"{path} is not a version {VERSION} inventory")
     return document
+
+
+def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 listed every dependency, inherited ones too: keep only those beyond the parent's.
+
+    So a base branch's older snapshot still compares with (and prices like) the code now.
+    """
+    resources = document.get("resources") or {}
+    full = {name: set(r.get("depends_on") or []) for name, r in resources.items()}
+    for name, resource in resources.items():
+        own = sorted(full[name] - full.get(resource.get("parent") or "", set()))
+        resource.pop("depends_on", None)
+        if own:
+            resource["depends_on"] = own
+    return {**document, "version": VERSION}
