@@ -14,6 +14,7 @@ import pulumi
 from pulumi_gcp import cloudrunv2, projects, secretmanager, storage
 
 from components.base import Component
+from components.run_wiring import RunWiring
 from components.secrets import SecretRef
 
 # Every service writes its own logs, metrics and traces; nothing more is project-wide.
@@ -58,6 +59,16 @@ class CloudRunServiceArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
 
+    @property
+    def wiring(self) -> RunWiring:
+        """Environment, secrets, Cloud SQL socket and egress: what a job of this image shares."""
+        return RunWiring(
+            env=self.env,
+            secret_env=self.secret_env,
+            cloudsql_instances=self.cloudsql_instances,
+            vpc_connector=self.vpc_connector,
+        )
+
 
 class CloudRunService(Component):
     """Ingress is limited to internal and Cloud Load Balancing traffic and the run.app URL is
@@ -68,6 +79,7 @@ class CloudRunService(Component):
 
     service_name: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
+    access_grants: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: CloudRunServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,24 +104,8 @@ class CloudRunService(Component):
                     min_instance_count=args.min_instances,
                     max_instance_count=args.max_instances,
                 ),
-                vpc_access=cloudrunv2.ServiceTemplateVpcAccessArgs(
-                    connector=args.vpc_connector,
-                    # The API calls AI providers on the internet: only private ranges use the
-                    # connector (all-traffic egress would need Cloud NAT).
-                    egress="PRIVATE_RANGES_ONLY",
-                )
-                if args.vpc_connector is not None
-                else None,
-                volumes=[
-                    cloudrunv2.ServiceTemplateVolumeArgs(
-                        name="cloudsql",
-                        cloud_sql_instance=cloudrunv2.ServiceTemplateVolumeCloudSqlInstanceArgs(
-                            instances=list(args.cloudsql_instances)
-                        ),
-                    )
-                ]
-                if args.cloudsql_instances
-                else None,
+                vpc_access=args.wiring.vpc_access(),
+                volumes=args.wiring.volumes(),
                 containers=[self._container(args)],
             ),
             # The revision must not start before its identity can read its secrets.
@@ -117,6 +113,8 @@ class CloudRunService(Component):
         )
         self.service_name = service.name
         self.service_account_email = pulumi.Output.from_input(args.service_account)
+        # What a job running as this identity must wait for before its first execution.
+        self.access_grants = grants
         self.register_outputs(
             {
                 "service_name": self.service_name,
@@ -165,20 +163,6 @@ class CloudRunService(Component):
     @staticmethod
     def _container(args: CloudRunServiceArgs) -> cloudrunv2.ServiceTemplateContainerArgs:
         probe = cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(path=args.health_path)
-        envs = [
-            cloudrunv2.ServiceTemplateContainerEnvArgs(name=key, value=value)
-            for key, value in sorted(args.env.items())
-        ] + [
-            cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name=key,
-                value_source=cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
-                    secret_key_ref=cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
-                        secret=ref.secret.secret_id, version=ref.version
-                    )
-                ),
-            )
-            for key, ref in sorted(args.secret_env.items())
-        ]
         return cloudrunv2.ServiceTemplateContainerArgs(
             image=args.image,
             ports=cloudrunv2.ServiceTemplateContainerPortsArgs(container_port=8080),
@@ -187,14 +171,8 @@ class CloudRunService(Component):
                 cpu_idle=args.cpu_idle,
                 startup_cpu_boost=args.startup_cpu_boost,
             ),
-            envs=envs,
-            volume_mounts=[
-                cloudrunv2.ServiceTemplateContainerVolumeMountArgs(
-                    name="cloudsql", mount_path="/cloudsql"
-                )
-            ]
-            if args.cloudsql_instances
-            else None,
+            envs=args.wiring.envs(),
+            volume_mounts=args.wiring.volume_mounts(),
             # Startup: up to 60 s for a cold start (migrations, model clients) before traffic.
             startup_probe=cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
                 http_get=probe, period_seconds=5, timeout_seconds=3, failure_threshold=12

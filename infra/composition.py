@@ -15,6 +15,7 @@ from components.audit import AuditLogs, AuditLogsArgs
 from components.budget import BillingBudget, BillingBudgetArgs
 from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
+from components.job import CloudRunJob, CloudRunJobArgs
 from components.media import LifecycleRule, Media, MediaArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -97,29 +98,27 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     AuditLogs("audit", AuditLogsArgs(project=project), opts=after_apis)
 
-    api = CloudRunService(
-        "api",
-        service_args(
-            cfg,
-            cfg.services.api,
-            secret_env={
-                **app_secrets.refs,
-                "DATABASE_URL": database.url,
-                "REDIS_URL": redis.url,
-                "REDIS_CA_CERT": redis.ca_cert,
-                "MEDIA_URL_SIGNING_KEY": media.signing_key_secret,
-            },
-            env={
-                "MEDIA_BUCKET": cfg.media.name,
-                "MEDIA_BASE_URL": media_base_url(cfg),
-                "MEDIA_URL_SIGNING_KEY_NAME": MEDIA_SIGNING_KEY_NAME,
-            },
-            cloudsql_instances=[database.connection_name],
-            vpc_connector=network.connector_id,
-            buckets=[media.bucket_name],
-        ),
-        opts=after_apis,
+    api_args = service_args(
+        cfg,
+        cfg.services.api,
+        secret_env={
+            **app_secrets.refs,
+            "DATABASE_URL": database.url,
+            "REDIS_URL": redis.url,
+            "REDIS_CA_CERT": redis.ca_cert,
+            "MEDIA_URL_SIGNING_KEY": media.signing_key_secret,
+        },
+        env={
+            "MEDIA_BUCKET": cfg.media.name,
+            "MEDIA_BASE_URL": media_base_url(cfg),
+            "MEDIA_URL_SIGNING_KEY_NAME": MEDIA_SIGNING_KEY_NAME,
+        },
+        cloudsql_instances=[database.connection_name],
+        vpc_connector=network.connector_id,
+        buckets=[media.bucket_name],
     )
+    api = CloudRunService("api", api_args, opts=after_apis)
+    migrate = migrations_job(cfg, api_args, api, after_apis)
     web = CloudRunService("web", service_args(cfg, cfg.services.web), opts=after_apis)
     # Google's per-project service agents (the CDN fill account) are named by project number.
     project_number = organizations.get_project_output(project_id=project).number
@@ -191,11 +190,43 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             "media": media_base_url(cfg),
         },
         "cloud_run_services": {"api": api.service_name, "web": web.service_name},
+        "migrations_job": migrate.job_name,
         "sql_connection_name": database.connection_name,
         "redis_host": redis.host,
         "media_bucket": media.bucket_name,
         "registry_path": registry.path,
     }
+
+
+def migrations_job(
+    cfg: PlatformConfig,
+    api_args: CloudRunServiceArgs,
+    api: CloudRunService,
+    after_apis: pulumi.ResourceOptions,
+) -> CloudRunJob:
+    """The migrations run as the API does: its image, identity, secrets, socket and egress.
+    The job waits for the API identity's grants, not for the service, so its first run can read
+    the secrets and connect."""
+    migrations = cfg.migrations
+    return CloudRunJob(
+        "migrate",
+        CloudRunJobArgs(
+            project=cfg.project,
+            region=cfg.region,
+            job_name=migrations.job_name,
+            image=api_args.image,
+            command=migrations.command,
+            service_account_email=api.service_account_email,
+            wiring=api_args.wiring,
+            cpu=api_args.cpu,
+            memory=api_args.memory,
+            timeout_seconds=migrations.timeout_seconds,
+            max_retries=migrations.max_retries,
+            labels=cfg.resource_labels,
+            protect=cfg.protect,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[*after_apis.depends_on, *api.access_grants]),
+    )
 
 
 def service_args(cfg: PlatformConfig, service: ServiceConfig, **wiring) -> CloudRunServiceArgs:

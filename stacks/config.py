@@ -344,6 +344,20 @@ class EdgeConfig(Settings):
     armor: ArmorConfig = ArmorConfig()
 
 
+class MigrationsConfig(Settings):
+    """The Cloud Run job that applies the database migrations with the API's image, identity and
+    secrets; the application's pipeline runs it before a new API revision takes traffic."""
+
+    job_name: ServiceName = "vidgo-migrate"
+    # The entrypoint and its arguments, run without a shell.
+    command: list[Annotated[str, Field(min_length=1)]] = Field(
+        ["alembic", "upgrade", "head"], min_length=1
+    )
+    timeout_seconds: int = Field(600, ge=10, le=86400)
+    # 0: a failed migration fails the release at once instead of being run again.
+    max_retries: int = Field(0, ge=0, le=10)
+
+
 class MonitoringConfig(Settings):
     notification_emails: list[Email] = []
     error_ratio_threshold: float = Field(0.05, gt=0, lt=1)
@@ -386,6 +400,7 @@ class PlatformConfig(Settings):
         "SENDGRID_API_KEY",
     ]
     services: ServicesConfig = ServicesConfig()
+    migrations: MigrationsConfig = MigrationsConfig()
     edge: EdgeConfig = EdgeConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     usage: UsageProfile = UsageProfile()

@@ -22,6 +22,9 @@ class UsageProfile(_Settings):
     # Web requests that reach the web service: CDN cache hits never do.
     web_requests: int = Field(500_000, ge=0)  # ours (the seed prices the frontend, not its load)
     web_mean_request_seconds: float = Field(0.05, ge=0)  # ours
+    # Cloud Run jobs (the migrations): executions a month, and how long one runs.
+    job_runs: int = Field(30, ge=0)  # ours: about one release a day
+    job_run_seconds: float = Field(60, ge=0)  # ours
 
     # Cloud Storage: the media bucket.
     storage_gb: float = Field(50, ge=0)  # seed

@@ -29,6 +29,7 @@ Rule = Callable[[Context, str, dict[str, Any]], None]
 
 RULES: dict[str, Rule] = {
     run.SERVICE: run.cloud_run_service,
+    run.JOB: run.cloud_run_job,
     sql.INSTANCE: sql.sql_instance,
     redis.INSTANCE: redis.redis_instance,
     storage.BUCKET: storage.storage_bucket,

@@ -1,4 +1,5 @@
-"""Cloud Run services: vCPU and memory by billing mode, requests, idle minimum instances."""
+"""Cloud Run services: vCPU and memory by billing mode, requests, idle minimum instances; and
+Cloud Run jobs: vCPU and memory while an execution runs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from vidgo_infra.cost.model import FIXED, USAGE, Context
 
 SERVICE = "gcp:cloudrunv2/service:Service"
+JOB = "gcp:cloudrunv2/job:Job"
 # Cloud Run's own defaults, used when the program leaves a value out.
 DEFAULT_CPU, DEFAULT_MEMORY = "1", "512Mi"
 
@@ -103,3 +105,25 @@ def _instance_based(ctx, bill, cpu, memory, minimum, busy) -> None:
             suffix = f"{part}, instance-based"
             bill(f"vCPU, {suffix}", "cloud_run.instance.cpu", cpu * seconds, kind)
             bill(f"memory, {suffix}", "cloud_run.instance.memory", memory * seconds, kind)
+
+
+def cloud_run_job(ctx: Context, name: str, resource: dict[str, Any]) -> None:
+    """A job costs only while its tasks run: vCPU and memory for executions x tasks x duration,
+    at the instance-based rates (Cloud Run pricing, https://cloud.google.com/run/pricing: jobs
+    have no request fee and no idle time)."""
+    template = resource["inputs"].get("template") or {}
+    tasks = int(template.get("taskCount") or 1)
+    containers = (template.get("template") or {}).get("containers") or [{}]
+    limits = [(c.get("resources") or {}).get("limits") or {} for c in containers]
+    cpu = sum(parse_cpu(limit.get("cpu", DEFAULT_CPU)) for limit in limits)
+    memory = sum(parse_memory_gib(limit.get("memory", DEFAULT_MEMORY)) for limit in limits)
+    usage = ctx.usage
+    seconds = usage.job_runs * tasks * usage.job_run_seconds
+    ctx.assume(
+        f"Cloud Run jobs: {usage.job_runs} executions a month of {usage.job_run_seconds:g} s each "
+        "(a migration per release), billed at the instance-based vCPU and memory rates."
+    )
+    bill = partial(ctx.charge, "Cloud Run", name, region=ctx.region_of(resource))
+    detail = f"{usage.job_runs} runs x {tasks} task x {usage.job_run_seconds:g} s"
+    bill("job vCPU", "cloud_run.instance.cpu", cpu * seconds, USAGE, detail=detail)
+    bill("job memory", "cloud_run.instance.memory", memory * seconds, USAGE, detail=detail)

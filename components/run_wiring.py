@@ -1,0 +1,60 @@
+"""What a Cloud Run service and a Cloud Run job running the same image share: its environment,
+its secrets, the Cloud SQL socket and egress through the VPC connector.
+
+Service and job templates have distinct input classes with the same fields, so these are built
+as plain dicts in the provider's input shape, which both accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.secrets import SecretRef
+
+CLOUDSQL_VOLUME, CLOUDSQL_MOUNT = "cloudsql", "/cloudsql"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunWiring:
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Environment variable → secret; the identity needs accessor on exactly these secrets.
+    secret_env: Mapping[str, SecretRef] = field(default_factory=dict)
+    # Connection names of Cloud SQL instances to mount at /cloudsql (and to be a client of).
+    cloudsql_instances: Sequence[pulumi.Input[str]] = ()
+    # Egress to private ranges (Cloud SQL, Redis) through this connector; the rest goes direct.
+    vpc_connector: pulumi.Input[str] | None = None
+
+    def envs(self) -> list[dict[str, Any]]:
+        plain = [{"name": key, "value": value} for key, value in sorted(self.env.items())]
+        secret = [
+            {
+                "name": key,
+                "value_source": {
+                    "secret_key_ref": {"secret": ref.secret.secret_id, "version": ref.version}
+                },
+            }
+            for key, ref in sorted(self.secret_env.items())
+        ]
+        return plain + secret
+
+    def volumes(self) -> list[dict[str, Any]] | None:
+        if not self.cloudsql_instances:
+            return None
+        instances = {"instances": list(self.cloudsql_instances)}
+        return [{"name": CLOUDSQL_VOLUME, "cloud_sql_instance": instances}]
+
+    def volume_mounts(self) -> list[dict[str, Any]] | None:
+        if not self.cloudsql_instances:
+            return None
+        return [{"name": CLOUDSQL_VOLUME, "mount_path": CLOUDSQL_MOUNT}]
+
+    def vpc_access(self) -> dict[str, Any] | None:
+        if self.vpc_connector is None:
+            return None
+        # The API calls AI providers on the internet: only private ranges use the connector
+        # (all-traffic egress would need Cloud NAT).
+        return {"connector": self.vpc_connector, "egress": "PRIVATE_RANGES_ONLY"}
