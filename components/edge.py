@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,10 @@ OWASP_RULE_SETS = (
     "sessionfixation-v33-stable",
 )
 MEDIA_SIGNING_KEY_NAME = "media-signing-key"
+# Compute Engine names: RFC 1035, at most 63 characters. Pulumi's autoname appends "-" and
+# 7 hex characters to the logical name, so a logical name may have 55.
+GCE_NAME_MAX = 63
+AUTONAME_SUFFIX = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,7 +131,7 @@ class Edge(Component):
         )
         certificates = {
             host: compute.ManagedSslCertificate(
-                f"{name}-cert-{host.replace('.', '-')}",
+                certificate_name(name, host),
                 project=args.project,
                 managed=compute.ManagedSslCertificateManagedArgs(domains=[host]),
                 opts=self.child(),
@@ -240,6 +245,14 @@ class Edge(Component):
                 # Honour the app's Cache-Control (the seed's nginx marks assets immutable),
                 # cache static content types that have none.
                 cache_mode="CACHE_ALL_STATIC",
+                # Google's default cache key, written out: the provider requires a cache key
+                # policy or a signed-URL max age in every cdn_policy (AtLeastOneOf), and the
+                # bridge does not count defaults.
+                cache_key_policy=compute.BackendServiceCdnPolicyCacheKeyPolicyArgs(
+                    include_host=True,
+                    include_protocol=True,
+                    include_query_string=True,
+                ),
                 default_ttl=3600,
                 client_ttl=3600,
                 max_ttl=86400,
@@ -329,6 +342,22 @@ class Edge(Component):
             labels=dict(args.labels),
             opts=self.child(),
         )
+
+
+def certificate_name(component: str, host: str) -> str:
+    """The logical name of `host`'s certificate: one per host, so a changed host is a new
+    certificate created before the old one leaves the proxy (no TLS outage).
+
+    Pulumi autonames it (logical name + "-" + 7 hex), and that name must fit Compute Engine's
+    63 characters: a host too long for that is shortened and keeps a hash of the whole host,
+    so two hosts never share a name. Hosts that fit keep their readable name unchanged.
+    """
+    readable = f"{component}-cert-{host.lower().replace('.', '-')}"
+    room = GCE_NAME_MAX - AUTONAME_SUFFIX
+    if len(readable) <= room:
+        return readable
+    digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
+    return f"{readable[: room - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 def all_hosts(args: EdgeArgs) -> list[str]:

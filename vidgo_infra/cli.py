@@ -70,12 +70,18 @@ def load_inventory(source: str) -> tuple[dict[str, Any], str]:
 
 def plan_inventory(stack: str) -> dict[str, Any]:
     """Run the stack's program under mocks. Raises UsageError on a bad stack or config."""
-    from stacks.loader import ConfigError
     from vidgo_infra.inventory import inventory
+
+    return inventory(plan_run(stack))
+
+
+def plan_run(stack: str):
+    """The stack's offline run (vidgo_infra.offline.Run). Raises UsageError as above."""
+    from stacks.loader import ConfigError
     from vidgo_infra.offline import run_program
 
     try:
-        return inventory(run_program(stack))
+        return run_program(stack)
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
     except ConfigError as error:
@@ -100,8 +106,15 @@ def _guarded(handler):
 @_guarded
 def run_plan(args) -> int:
     from vidgo_infra import plan
+    from vidgo_infra.inventory import inventory
+    from vidgo_infra.provider_rules import check
 
-    document = plan_inventory(args.stack)
+    run = plan_run(args.stack)
+    violations = check.check_run(run)
+    if violations:  # before anything is printed as ok: the real preview would stop here
+        print(check.report(args.stack, violations), file=sys.stderr)
+        return 1
+    document = inventory(run)
     if args.json:
         print(json.dumps(document, indent=2, sort_keys=True))
         return 0

@@ -1,0 +1,501 @@
+"""The provider-rules check: what `pulumi preview` would reject, found offline.
+
+The rules are data (vidgo_infra/provider_rules/rules.json) read from the google-beta provider
+source by scripts/provider_rules.py; these tests check the reader on small Go snippets, each
+rule kind on a deliberately wrong input, and the program's real stacks against the real data.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from tests.bootstrap.harness import prod_config, run_bootstrap
+from tests.conftest import run_with
+from vidgo_infra import offline
+from vidgo_infra.cli import main
+from vidgo_infra.provider_rules import load
+from vidgo_infra.provider_rules.check import (
+    ResourceCheck,
+    check_resource,
+    check_run,
+    plain,
+    uncovered,
+)
+from vidgo_infra.provider_rules.goschema import SchemaReader, Source, registrations, resource_schema
+
+CDN_MESSAGE = (
+    "edge-web-backend cdnPolicy: set cacheKeyPolicy or signedUrlCacheMaxAgeSec "
+    "(provider rule: at least one of)"
+)
+
+
+def plan(stack: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["plan", stack])
+    return status, out.getvalue(), err.getvalue()
+
+
+# --- the program's stacks against the real data ----------------------------------------------
+@pytest.mark.parametrize("stack", offline.stacks())
+def test_every_stack_file_passes_the_providers_rules(stack):
+    status, out, err = plan(stack)
+    assert status == 0, err
+    assert out.startswith(f"Offline plan of stack {stack}")
+
+
+def test_the_web_cdn_without_a_cache_key_fails_the_plan_as_the_provider_would(monkeypatch):
+    """The bug this check was made for: a cdn_policy with neither cacheKeyPolicy nor
+    signedUrlCacheMaxAgeSec passes the mocks but not google-beta's AtLeastOneOf."""
+    import components.edge
+
+    monkeypatch.setattr(
+        components.edge.compute, "BackendServiceCdnPolicyCacheKeyPolicyArgs", lambda **_: None
+    )
+    status, out, err = plan("prod")
+    assert status == 1
+    assert out == ""  # nothing is printed as ok
+    assert CDN_MESSAGE in err
+    assert "Pulumi.prod.yaml: vidgo-infra:edge.web_cdn" in err
+
+
+LONG_DOMAIN = "video-platform-for-the-whole-fami.vidgo-example.ai"  # 50 characters
+
+
+def long_domain_run():
+    return run_with("prod", {"vidgo-infra:domain": LONG_DOMAIN, "vidgo-infra:dns_zone": None})
+
+
+def test_a_fifty_character_domain_gets_certificates_whose_names_fit():
+    assert len(LONG_DOMAIN) == 50
+    run = long_domain_run()
+    certificates = run.by_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
+    assert len(certificates) == 3
+    assert check_run(run) == []
+    # Pulumi's name is the logical name + "-" + 7 hex: it fits 63, and each host has its own.
+    assert all(len(c.name) + 8 <= 63 for c in certificates)
+    assert len({c.name for c in certificates}) == 3
+
+
+def test_certificate_names_built_from_hosts_alone_fail_the_check(monkeypatch):
+    import components.edge
+
+    monkeypatch.setattr(
+        components.edge, "certificate_name", lambda c, host: f"{c}-cert-{host.replace('.', '-')}"
+    )
+    lines = [v.line("Pulumi.prod.yaml") for v in check_run(long_domain_run())]
+    assert len(lines) == 3
+    assert all("(provider rule: name length, autonamed)" in line for line in lines)
+    assert all(line.endswith("Pulumi.prod.yaml: vidgo-infra:domain") for line in lines)
+
+
+def test_the_rules_cover_every_type_the_program_declares(prod, staging):
+    declared = {r.type for run in (prod, staging) for r in run.resources.values()}
+    with_budget = run_with(
+        "prod", {"vidgo-infra:budget": {"billing_account": "012345-6789AB-CDEF01"}}
+    )
+    declared |= {r.type for r in with_budget.resources.values()}
+    bootstrap = run_bootstrap("prod", prod_config())
+    declared |= {r.type for r in bootstrap.resources.values()}
+    assert uncovered(declared) == set(), "run scripts/provider_rules.py with the type added"
+    assert check_run(with_budget) == [] and check_run(bootstrap) == []
+
+
+def test_a_type_without_rules_is_reported_as_uncovered():
+    assert uncovered({"gcp:compute/instance:Instance", "vidgo:platform:Edge"}) == {
+        "gcp:compute/instance:Instance"
+    }
+
+
+def test_the_data_names_the_installed_pulumi_gcp_and_its_provider_source():
+    data = load()
+    assert data["pulumi_gcp"] == importlib.metadata.version("pulumi_gcp")
+    assert len(data["google_beta"]["commit"]) == 40
+    assert data["google_beta"]["version"]
+
+
+# --- each rule kind, on the real data ---------------------------------------------------------
+def violations(type_: str, inputs: dict, name: str = "thing") -> list[str]:
+    return [v.line() for v in check_resource(name, type_, inputs)]
+
+
+SSL = "gcp:compute/sSLPolicy:SSLPolicy"
+BACKEND = "gcp:compute/backendService:BackendService"
+
+
+def test_real_rules_unknown_property():
+    assert violations(SSL, {"profile": "MODERN", "minTlsVersoin": "TLS_1_2"}) == [
+        "thing minTlsVersoin: remove it: this provider version has no minTlsVersoin "
+        "(provider rule: unknown property)"
+    ]
+
+
+def test_real_rules_enum():
+    (line,) = violations(SSL, {"profile": "MODERNEST"})
+    assert line.startswith("thing profile: 'MODERNEST' is not one of COMPATIBLE, MODERN")
+    assert line.endswith("(provider rule: one of)")
+
+
+def test_real_rules_required_and_autoname_exemption():
+    # A URL map's name is required, but Pulumi names it; a path matcher's name is not.
+    assert violations(
+        "gcp:compute/uRLMap:URLMap",
+        {"defaultService": "x", "pathMatchers": [{"defaultService": "x"}]},
+    ) == ["thing pathMatchers[0].name: set name (provider rule: required)"]
+
+
+def test_real_rules_int_range_and_output_only():
+    assert violations(
+        "gcp:redis/instance:Instance", {"memorySizeGb": 1, "host": "10.0.0.1"}, "redis"
+    ) == [
+        "redis host: remove it: the provider computes host (provider rule: output only); "
+        "stack key vidgo-infra:redis"
+    ]
+    lines = violations(
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        {
+            "databaseVersion": "POSTGRES_15",
+            "settings": {"tier": "db-f1-micro", "maintenanceWindow": {"hour": 24}},
+        },
+    )
+    assert lines == [
+        "thing settings.maintenanceWindow.hour: 24 is outside 0..23 (provider rule: range); "
+        "stack key vidgo-infra:database"
+    ]
+
+
+def test_real_rules_nested_at_least_one_of():
+    lines = violations(BACKEND, {"cdnPolicy": {"cacheMode": "CACHE_ALL_STATIC"}})
+    assert lines == [
+        "thing cdnPolicy: set cacheKeyPolicy or signedUrlCacheMaxAgeSec (provider rule: "
+        "at least one of); stack key vidgo-infra:edge.web_cdn"
+    ]
+    # An empty block is set, as in Terraform: the cache key policy then needs one of its own.
+    (line,) = violations(BACKEND, {"cdnPolicy": {"cacheKeyPolicy": {}}})
+    assert "thing cdnPolicy.cacheKeyPolicy: set includeHost or" in line
+
+
+def test_real_rules_exactly_one_of():
+    secret = "gcp:secretmanager/secret:Secret"
+    assert violations(secret, {"secretId": "X", "replication": {"auto": {}}}) == []
+    assert violations(
+        secret,
+        {"secretId": "X", "replication": {"auto": {}, "userManaged": {"replicas": []}}},
+    ) == [
+        "thing replication: set only one of auto, userManaged (provider rule: exactly one of)",
+        "thing replication.userManaged.replicas: set replicas (provider rule: required)",
+    ]
+    # A URL map sends its default somewhere, one way only.
+    assert violations("gcp:compute/uRLMap:URLMap", {}) == [
+        "thing: set defaultRouteAction.weightedBackendServices or defaultService or "
+        "defaultUrlRedirect (provider rule: exactly one of)"
+    ]
+
+
+def test_real_rules_regex():
+    (line,) = violations("gcp:redis/instance:Instance", {"name": "Vidgo_Redis", "memorySizeGb": 1})
+    assert "name: 'Vidgo_Redis' does not match" in line and "(provider rule: pattern)" in line
+
+
+# --- each rule kind, on small rules written here ----------------------------------------------
+RULES = {
+    "autoname": {
+        "property": "name",
+        "max_length": 255,
+        "random": 7,
+        "limits": [{"kind": "length", "min": 1, "max": 63}],
+    },
+    "properties": {
+        "name": {"tf": "name", "shape": "scalar", "required": True},
+        "size": {
+            "tf": "size",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "int_range", "min": 1, "max": 10}],
+        },
+        "ratio": {
+            "tf": "ratio",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "number_range", "min": 0.0, "max": 1.0}],
+        },
+        "label": {
+            "tf": "label",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "length", "min": 2, "max": 4}],
+            "conflicts_with": ["other"],
+        },
+        "other": {"tf": "other", "shape": "scalar", "optional": True},
+        "range": {
+            "tf": "range",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "cidr"}],
+            "required_with": ["label"],
+        },
+        "timeout": {
+            "tf": "timeout",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "go_duration", "non_negative": True}],
+        },
+        "tags": {
+            "tf": "tags",
+            "shape": "list",
+            "optional": True,
+            "max_items": 2,
+            "item_validators": [{"kind": "enum", "values": ["a", "b"], "ignore_case": False}],
+        },
+        "doc": {
+            "tf": "doc",
+            "shape": "scalar",
+            "optional": True,
+            "validators": [{"kind": "json"}, {"kind": "unsupported", "go": "validateDoc"}],
+        },
+    },
+}
+
+
+def synthetic(inputs: dict, name: str = "thing") -> list[str]:
+    return [f"{v.path}: {v.rule}" for v in ResourceCheck(name, "t", RULES, plain(inputs)).run()]
+
+
+def test_synthetic_rules_accept_a_right_input():
+    assert synthetic({"size": 10, "ratio": 0.5, "label": "ab", "range": "10.0.0.0/28"}) == []
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"size": 11}, "size: range"),
+        ({"size": 2.5}, "size: range"),
+        ({"ratio": 1.5}, "ratio: range"),
+        ({"label": "abcde"}, "label: length"),
+        ({"label": "ab", "other": "x"}, "label: conflicts with"),
+        ({"range": "10.0.0.0/33", "label": "ab"}, "range: CIDR"),
+        ({"range": "10.0.0.0/28"}, "range: required with"),
+        ({"timeout": "5 minutes"}, "timeout: duration"),
+        ({"timeout": "-5s"}, "timeout: duration"),
+        ({"tags": ["a", "c"]}, "tags[1]: one of"),
+        ({"tags": ["a", "b", "a"]}, "tags: max items"),
+        ({"doc": "{not json"}, "doc: JSON"),
+        ({"sizes": 1}, "sizes: unknown property"),
+    ],
+)
+def test_synthetic_rules_reject_each_wrong_input(inputs, expected):
+    assert synthetic(inputs) == [expected]
+
+
+def test_synthetic_autoname_length():
+    assert synthetic({}, "x" * 55) == []
+    assert synthetic({}, "x" * 56) == ["name: name length, autonamed"]
+    assert synthetic({"name": "set-by-the-program"}, "x" * 80) == []
+
+
+def test_values_known_only_after_up_are_not_checked():
+    from pulumi.runtime import rpc
+
+    assert synthetic({"size": rpc.UNKNOWN, "label": "ab", "range": "10.0.0.0/28"}) == []
+
+
+# --- the Go reader, on small snippets ---------------------------------------------------------
+GO_RESOURCE = """
+package widget
+
+var widgetKeys = []string{"limits.0.low", "limits.0.high"}
+
+func init() {
+	registry.Schema{
+		Name:        "google_widget",
+		ProductName: "widget",
+		Type:        registry.SchemaTypeResource,
+		Schema:      ResourceWidget(),
+	}.Register()
+	registry.Schema{
+		Name:   "google_widget",
+		Type:   registry.SchemaTypeDataSource,
+		Schema: DataSourceWidget(),
+	}.Register()
+}
+
+func ResourceWidget() *schema.Resource {
+	return &schema.Resource{
+		Create: create,
+		Schema: map[string]*schema.Schema{
+			"name": {
+				Type:     schema.TypeString,
+				Required: true,
+				ForceNew: true,
+				Description: `Must be 1-63 characters, "quoted", {braced}.`,
+			},
+			// a comment with a brace {
+			"mode": {
+				Type:         schema.TypeString,
+				Optional:     true,
+				Default:      "FAST",
+				ValidateFunc: verify.ValidateEnum([]string{"FAST", "SLOW", ""}),
+			},
+			"count": &schema.Schema{
+				Type:         schema.TypeInt,
+				Optional:     true,
+				ValidateFunc: validation.IntBetween(1, 7),
+				ConflictsWith: []string{"mode"},
+			},
+			"id_pattern": {
+				Type:         schema.TypeString,
+				Computed:     true,
+				Optional:     true,
+				ValidateFunc: verify.ValidateRegexp(`^[a-z]{1,5}$`),
+			},
+			"label": {
+				Type:             schema.TypeString,
+				Optional:         true,
+				ValidateDiagFunc: validation.ToDiagFunc(validation.StringLenBetween(2, 8)),
+			},
+			"custom": {
+				Type:         schema.TypeString,
+				Optional:     true,
+				ValidateFunc: validateCustom,
+			},
+			"limits": {
+				Type:     schema.TypeList,
+				Optional: true,
+				MaxItems: 1,
+				Elem:     widgetLimitsSchema(),
+			},
+			"tags": {
+				Type:     schema.TypeSet,
+				Optional: true,
+				Elem: &schema.Schema{
+					Type:         schema.TypeString,
+					ValidateFunc: validation.StringInSlice([]string{"a", "b"}, true),
+				},
+			},
+		},
+	}
+}
+
+func widgetLimitsSchema() *schema.Resource {
+	return &schema.Resource{
+		Schema: map[string]*schema.Schema{
+			"low": {
+				Type:         schema.TypeInt,
+				Optional:     true,
+				AtLeastOneOf: widgetKeys,
+			},
+			"high": {
+				Type:         schema.TypeFloat,
+				Optional:     true,
+				AtLeastOneOf: widgetKeys,
+				RequiredWith: []string{"limits.0.low"},
+				ValidateFunc: validation.FloatBetween(0, 1.5),
+			},
+		},
+	}
+}
+"""
+
+
+def go_tree(tmp_path: Path, files: dict[str, str]) -> SchemaReader:
+    for relative_path, text in files.items():
+        path = tmp_path / "google-beta" / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return SchemaReader(Source(tmp_path))
+
+
+def test_go_reader_finds_resources_not_data_sources():
+    assert list(registrations(GO_RESOURCE)) == ["google_widget"]
+    assert registrations(GO_RESOURCE)["google_widget"] == "ResourceWidget()"
+
+
+def test_go_reader_reads_fields_validators_and_cross_field_rules(tmp_path):
+    reader = go_tree(tmp_path, {"services/widget/resource_widget.go": GO_RESOURCE})
+    fields = resource_schema(reader, "ResourceWidget()", "widget")
+    assert set(fields) == {
+        *("name", "mode", "count", "id_pattern", "label", "custom", "limits", "tags")
+    }
+    name = fields["name"]
+    assert (name.type, name.required, name.force_new, name.doc_rfc1035) == (
+        "string",
+        True,
+        True,
+        True,
+    )
+    assert fields["mode"].default == "FAST"
+    assert fields["mode"].validators == [
+        {"kind": "enum", "values": ["FAST", "SLOW", ""], "ignore_case": False}
+    ]
+    assert fields["count"].validators == [{"kind": "int_range", "min": 1, "max": 7}]
+    assert fields["count"].cross == {"ConflictsWith": ["mode"]}
+    assert fields["id_pattern"].computed and fields["id_pattern"].optional
+    assert fields["id_pattern"].validators == [{"kind": "regex", "pattern": "^[a-z]{1,5}$"}]
+    assert fields["label"].validators == [{"kind": "length", "min": 2, "max": 8}]
+    assert fields["custom"].validators == [{"kind": "unsupported", "go": "validateCustom"}]
+    assert fields["tags"].item.validators == [
+        {"kind": "enum", "values": ["a", "b"], "ignore_case": True}
+    ]
+    limits = fields["limits"]
+    assert limits.max_items == 1 and set(limits.fields) == {"low", "high"}
+    assert limits.fields["low"].cross == {"AtLeastOneOf": ["limits.0.low", "limits.0.high"]}
+    high = limits.fields["high"]
+    assert high.cross["RequiredWith"] == ["limits.0.low"]
+    assert high.validators == [{"kind": "number_range", "min": 0.0, "max": 1.5}]
+
+
+def test_go_reader_merges_an_iam_members_base_schema_with_its_parent(tmp_path):
+    reader = go_tree(
+        tmp_path,
+        {
+            "tpgiamresource/resource_iam_member.go": """package tpgiamresource
+var IamMemberBaseSchema = map[string]*schema.Schema{
+	"role":   {Type: schema.TypeString, Required: true, ForceNew: true},
+	"member": {Type: schema.TypeString, Required: true, ForceNew: true},
+}
+""",
+            "services/widget/iam_widget.go": """package widget
+var WidgetIamSchema = map[string]*schema.Schema{
+	"widget": {Type: schema.TypeString, Required: true, ForceNew: true},
+}
+func init() {
+	registry.Schema{
+		Name:   "google_widget_iam_member",
+		Type:   registry.SchemaTypeIAMResource,
+		Schema: tpgiamresource.ResourceIamMember(WidgetIamSchema, Producer, Parse),
+	}.Register()
+}
+""",
+        },
+    )
+    text = (tmp_path / "google-beta/services/widget/iam_widget.go").read_text()
+    expr = registrations(text)["google_widget_iam_member"]
+    assert set(resource_schema(reader, expr, "widget")) == {"role", "member", "widget"}
+
+
+def test_go_reader_keeps_what_it_cannot_read_as_unsupported(tmp_path):
+    reader = go_tree(
+        tmp_path,
+        {
+            "services/widget/resource_widget.go": """package widget
+func ResourceWidget() *schema.Resource {
+	return &schema.Resource{Schema: map[string]*schema.Schema{
+		"odd": {
+			Type: schema.TypeString,
+			Optional: true,
+			ValidateFunc: validation.StringMatch(regexp.MustCompile(fmt.Sprintf("%s", x)), "m"),
+			ExactlyOneOf: computedKeys(),
+		},
+	}}
+}
+"""
+        },
+    )
+    odd = resource_schema(reader, "ResourceWidget()", "widget")["odd"]
+    assert odd.validators[0]["kind"] == "unsupported"
+    assert odd.unsupported == ["ExactlyOneOf: computedKeys()"]
