@@ -10,7 +10,7 @@ import pulumi_random as random
 from pulumi_gcp import sql
 
 from components.base import Component
-from components.secrets import SecretRef, stored_secret
+from components.secrets import SecretRef, stored_secret, write_only_version
 
 # The flags the CIS GCP benchmark (section 6.2) asks of a Cloud SQL PostgreSQL instance.
 CIS_POSTGRES_FLAGS = {
@@ -136,14 +136,20 @@ class Database(Component):
             special=False,  # the password goes into a URL unescaped
             opts=self.child(),
         )
+        # Write-only, like the secret versions: a refresh never reads a password back (Cloud SQL
+        # returns none anyway), and the state holds it only encrypted. The counter follows the
+        # generated value, so replacing the RandomPassword rotates the user's password.
         user = sql.User(
             f"{name}-user",
             project=args.project,
             instance=instance.name,
             name=args.user_name,
-            password=password.result,
+            password_wo=password.result,
+            password_wo_version=write_only_version(f"{args.user_name}@sql", password.result),
             deletion_policy="ABANDON",
-            opts=stateful,
+            opts=pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(additional_secret_outputs=["passwordWoVersion"])
+            ),
         )
 
         self.connection_name = instance.connection_name

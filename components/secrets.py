@@ -1,7 +1,22 @@
-"""Secret Manager secrets: the application's own, and those the platform generates."""
+"""Secret Manager secrets: the application's own, and those the platform generates.
+
+Every version the program writes takes its value through the provider's write-only input
+(`secret_data_wo`), so reading a version back (every refresh, every preview) is metadata only:
+no identity that previews needs `secretmanager.versions.access`. What this does not do: the
+Pulumi bridge still records write-only inputs in the stack's state, encrypted
+(pulumi/pulumi-terraform-bridge#3201), so whoever decrypts a stack's state can read them; that
+is why only the identities that deploy a stack, and its preview on main, can decrypt prod's.
+
+A write-only value is not compared with the deployed one, so its version counter
+(`secret_data_wo_version`) must change exactly when the value does: it is a digest of the
+value (write_only_version), kept secret, so nothing derived from the value is in state
+unencrypted. A new `pulumi config set --secret` value therefore rolls a new version, and the
+services that read it a new revision.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -52,16 +67,41 @@ def stored_secret(
         return SecretRef(secret, "latest")
     # Versions are immutable: a new value replaces the version, so it must not be protected
     # (the secret is). The old version is disabled, not destroyed, so a rollback is possible.
+    secret_value = pulumi.Output.secret(value)
     version = secretmanager.SecretVersion(
         f"{name}-version",
         secret=secret.id,
-        secret_data=pulumi.Output.secret(value),
+        secret_data_wo=secret_value,
+        # pulumi-gcp 10.2 types this counter as a string.
+        secret_data_wo_version=write_only_version(secret_id, secret_value).apply(str),
         deletion_policy="DISABLE",
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(parent=secret, protect=False)
+            opts,
+            pulumi.ResourceOptions(
+                parent=secret,
+                protect=False,
+                # The counter is secret as an input already; said again for its output.
+                additional_secret_outputs=["secretDataWoVersion"],
+            ),
         ),
     )
     return SecretRef(secret, version.version)
+
+
+def write_only_version(scope: str, value: pulumi.Input[str]) -> pulumi.Output[int]:
+    """A write-only input's version counter: it changes exactly when `value` does.
+
+    48 bits of SHA-256 over `scope` and the value (an integer the provider accepts, collisions
+    out of reach), marked secret, so the state holds it encrypted like the value itself. A plain
+    counter bumped by hand would be forgotten; a plain digest would let anyone with the state
+    file check a guess of the value.
+    """
+
+    def digest(plain: str) -> int:
+        hashed = hashlib.sha256(f"{scope}\0{plain}".encode()).digest()
+        return int.from_bytes(hashed[:6], "big")
+
+    return pulumi.Output.secret(pulumi.Output.from_input(value).apply(digest))
 
 
 @dataclass(frozen=True, kw_only=True)

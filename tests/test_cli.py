@@ -96,9 +96,9 @@ def test_plan_json_redacts_every_secret(capsys):
         for r in document["resources"].values()
         if r["type"] == "gcp:secretmanager/secretVersion:SecretVersion"
     ]
-    assert versions and all(v["inputs"]["secretData"] == "[secret]" for v in versions)
+    assert versions and all(v["inputs"]["secretDataWo"] == "[secret]" for v in versions)
     user = next(r for r in document["resources"].values() if r["type"] == "gcp:sql/user:User")
-    assert user["inputs"]["password"] == "[secret]"
+    assert user["inputs"]["passwordWo"] == "[secret]"
     for stand_in in ("mock-password", "mock-auth-string", "offline-stand-in-for"):
         assert stand_in not in text
 

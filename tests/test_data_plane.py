@@ -214,14 +214,14 @@ def test_database_password_is_generated_and_never_plain(run):
     assert password.inputs["special"] is False  # it goes into DATABASE_URL unescaped
     user = run.one(SQL_USER)
     assert password.urn in user.dependencies
-    assert rpc.is_rpc_secret(user.inputs["password"])
+    assert rpc.is_rpc_secret(user.inputs["passwordWo"])
     assert mock_value(PASSWORD, "result") not in dump(inventory(run))
 
 
 @pytest.mark.parametrize("secret_id", GENERATED_SECRETS)
 def test_generated_credentials_are_stored_as_secret_versions(run, secret_id):
     [version] = versions(run, secret(run, secret_id))
-    assert rpc.is_rpc_secret(version.inputs["secretData"])
+    assert rpc.is_rpc_secret(version.inputs["secretDataWo"])
 
 
 # --- cache ----------------------------------------------------------------------------------
@@ -332,7 +332,7 @@ def test_a_secret_value_set_in_config_becomes_a_secret_version_of_that_secret(wi
     written = {s for s in APP_SECRETS if versions(with_sendgrid, secret(with_sendgrid, s))}
     assert written == {"SENDGRID_API_KEY"}
     [version] = versions(with_sendgrid, secret(with_sendgrid, "SENDGRID_API_KEY"))
-    assert rpc.is_rpc_secret(version.inputs["secretData"])
+    assert rpc.is_rpc_secret(version.inputs["secretDataWo"])
 
 
 def test_a_secret_value_never_appears_in_plain_text(with_sendgrid):

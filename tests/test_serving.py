@@ -300,7 +300,7 @@ def test_a_secret_set_in_config_is_read_at_its_version(prod, changed):
     assert secret_env(changed, API)["PIAPI_API_KEY"]["version"] == "latest"
     written = changed.children(secret_by_id(changed, "SENDGRID_API_KEY"))
     assert [v.type for v in written] == [VERSION]
-    data = written[0].inputs["secretData"]
+    data = written[0].inputs["secretDataWo"]
     assert rpc.is_rpc_secret(data)
     assert rpc.unwrap_rpc_secret(data) == SENDGRID_VALUE
 
