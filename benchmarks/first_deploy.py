@@ -156,8 +156,10 @@ def is_component(entry: dict[str, Any]) -> bool:
 def creation_graph(document: dict[str, Any]) -> dict[str, set[str]]:
     """Resource → the resources that must exist before it is created.
 
-    A component creates nothing itself; waiting for a component means waiting for every
-    resource inside it. A custom parent must exist before its child.
+    A resource waits for its own `depends_on` and for everything its parents wait for (the
+    inventory lists only the difference). A component creates nothing itself; waiting for a
+    component means waiting for every resource inside it. A custom parent must exist before its
+    child.
     """
     resources = document["resources"]
     children: dict[str, list[str]] = {}
@@ -170,15 +172,21 @@ def creation_graph(document: dict[str, Any]) -> dict[str, set[str]]:
             return {name}
         return set().union(*(created(child) for child in children.get(name, [])))
 
+    def waits(name: str) -> set[str]:
+        # The inventory lists what a resource waits for beyond what its parent waits for.
+        entry = resources[name]
+        found = set(entry.get("depends_on") or [])
+        parent = entry.get("parent")
+        if parent:
+            found |= waits(parent)
+            if not is_component(resources[parent]):
+                found.add(parent)
+        return found
+
     graph = {}
     for name, entry in resources.items():
-        if is_component(entry):
-            continue
-        waits = set(entry.get("depends_on") or [])
-        parent = entry.get("parent")
-        if parent and not is_component(resources[parent]):
-            waits.add(parent)
-        graph[name] = set().union(*(created(dep) for dep in waits if dep in resources))
+        if not is_component(entry):
+            graph[name] = set().union(*(created(dep) for dep in waits(name) if dep in resources))
     return graph
 
 

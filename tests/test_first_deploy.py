@@ -75,7 +75,9 @@ def test_the_simulation_follows_the_longest_chain():
         "inner": {"type": "gcp:storage/bucket:Bucket", "parent": "group"},
         "last": {"type": "gcp:compute/uRLMap:URLMap", "parent": None, "depends_on": ["group"]},
     }
-    resources["inner"]["depends_on"] = ["slow", "fast"]
+    # The inventory lists on a child only what it waits for beyond its parent.
+    resources["group"]["depends_on"] = ["slow"]
+    resources["inner"]["depends_on"] = ["fast"]
     for entry in resources.values():
         entry.setdefault("inputs", {})
     sim = simulate({"stack": "t", "resources": resources})
