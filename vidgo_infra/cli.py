@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, module, summary in (
         ("dns", "vidgo_infra.dns", "the GoDaddy records of a deployed stack, and --check them"),
         ("cost", "vidgo_infra.cost", "the monthly cost estimate of a stack"),
+        ("verify", "vidgo_infra.verify", "check the live site: DNS, TLS, redirects, health"),
         (
             "preview-guard",
             "vidgo_infra.preview_guard",
