@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("left", nargs="?")
     diff.add_argument("right", nargs="?")
     diff.add_argument("--snapshot", metavar="STACK", help="the committed snapshot vs the code now")
+    diff.add_argument(
+        "--fail-on-stateful",
+        action="store_true",
+        help="exit 1 when a stateful resource (data, an address) would be replaced or deleted",
+    )
     diff.set_defaults(handler=run_diff)
 
     for name, module, summary in (
@@ -175,5 +180,14 @@ def run_diff(args) -> int:
         raise UsageError("give two stacks or inventories, or --snapshot STACK")
     before, before_label = load_inventory(left)
     after, after_label = load_inventory(right)
-    print("\n".join(diff.render(diff.compare(before, after), before_label, after_label)))
-    return 0
+    changes = diff.compare(before, after)
+    if before.get("stack") != after.get("stack"):  # two stacks: nothing is replaced
+        print("\n".join(diff.render(changes, before_label, after_label)))
+        return 0
+    from vidgo_infra.provider_rules import replacements
+
+    actions = replacements.actions(changes, before, after)
+    lines = replacements.callout(actions)
+    lines += diff.render(changes, before_label, after_label, replacements.marks(actions))
+    print("\n".join(lines))
+    return 1 if args.fail_on_stateful and replacements.stateful(actions) else 0

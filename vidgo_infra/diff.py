@@ -59,7 +59,13 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     return changes
 
 
-def render(changes: list[Change], left: str, right: str) -> list[str]:
+def render(
+    changes: list[Change],
+    left: str,
+    right: str,
+    marks: dict[str, tuple[str, str]] | None = None,
+) -> list[str]:
+    """`marks`: resource name → (mark, note) replacing the plain "~" (replacements.marks)."""
     if not changes:
         return [f"No differences between {left} and {right}."]
     counts = {
@@ -71,9 +77,10 @@ def render(changes: list[Change], left: str, right: str) -> list[str]:
         + " (resources)",
         "",
     ]
-    marks = {"added": "+", "removed": "-", "changed": "~"}
+    kinds = {"added": "+", "removed": "-", "changed": "~"}
     for change in changes:
-        lines.append(f"{marks[change.kind]} {change.type}  {change.name}")
+        mark, note = (marks or {}).get(change.name, (kinds[change.kind], ""))
+        lines.append(f"{mark} {change.type}  {change.name}{note}")
         for path, was, now in change.properties:
             lines.append(f"    {path}: {_shown(was)} → {_shown(now)}")
     return lines
