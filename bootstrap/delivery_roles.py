@@ -85,7 +85,8 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "organizations": ("roles/browser",),
     # VPC, subnet, PSA range and the static IP (networkAdmin); NEGs, backend services and
     # buckets, URL maps, proxies, rules, managed certificates (loadBalancerAdmin); the Cloud
-    # Armor and SSL policies, which neither of the two covers (securityAdmin).
+    # Armor and SSL policies and the VPC's firewall rules, which neither of the two covers
+    # (securityAdmin).
     "compute": (
         "roles/compute.networkAdmin",
         "roles/compute.loadBalancerAdmin",
@@ -93,6 +94,7 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     ),
     "servicenetworking": ("roles/servicenetworking.networksAdmin",),  # PSA peering
     "vpcaccess": ("roles/vpcaccess.admin",),  # the Serverless VPC Access connector
+    "dns": ("roles/dns.admin",),  # the VPC's DNS server policy (query logging)
     "sql": ("roles/cloudsql.admin",),  # instance, databases, users
     "redis": ("roles/redis.admin",),  # instance; refresh also reads its AUTH string
     "cloudrunv2": ("roles/run.admin",),  # services and their invoker bindings

@@ -23,6 +23,11 @@ CIS_POSTGRES_FLAGS = {
     "log_min_duration_statement": "-1",
     # pgaudit also needs `CREATE EXTENSION pgaudit;` in the database (README, "Database").
     "cloudsql.enable_pgaudit": "on",
+    # Without classes pgaudit logs nothing more: schema changes and role/privilege changes.
+    "pgaudit.log": "ddl,role",
+    # Lock waits longer than deadlock_timeout, and every checkpoint (I/O spikes).
+    "log_lock_waits": "on",
+    "log_checkpoints": "on",
 }
 
 
@@ -48,14 +53,23 @@ class DatabaseArgs:
     database_name: str
     user_name: str
     flags: Mapping[str, str] = field(default_factory=dict)
+    ssl_mode: str = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    retain_backups_on_delete: bool = True
+    final_backup_retention_days: int = 30  # 0: no final backup
     labels: Mapping[str, str]
     protect: bool
 
 
 class Database(Component):
-    """The instance has no public address and accepts only encrypted connections. The user's
-    password is generated here, so it is in no config file, and it reaches the API only through
-    Secret Manager (`DB_PASSWORD`, and `DATABASE_URL` over the Cloud SQL socket)."""
+    """The instance has no public address and accepts only encrypted connections, by default
+    only from clients with a certificate Cloud SQL trusts: the Cloud SQL connector behind the
+    `/cloudsql` socket presents one, and every client uses it. The user's password is generated
+    here, so it is in no config file, and it reaches the API only through Secret Manager
+    (`DB_PASSWORD`, and `DATABASE_URL` over the Cloud SQL socket).
+
+    Deleting the instance (only possible once protection is off) keeps its automated backups
+    for their retention and takes a final backup kept `final_backup_retention_days`.
+    """
 
     connection_name: pulumi.Output[str]
     password: SecretRef
@@ -71,6 +85,9 @@ class Database(Component):
             name=args.instance_name,
             region=args.region,
             database_version=args.version,
+            final_backup_description=f"taken when {args.instance_name} was deleted"
+            if args.final_backup_retention_days
+            else None,
             # Cloud SQL has two guards; both on in a protected stack, both off otherwise,
             # or `pulumi destroy` of staging fails on the one left on.
             deletion_protection=args.protect,
@@ -82,11 +99,18 @@ class Database(Component):
                 disk_size=args.disk_size_gb,
                 disk_autoresize=args.disk_autoresize,
                 deletion_protection_enabled=args.protect,
+                retain_backups_on_delete=args.retain_backups_on_delete,
+                # Cloud SQL rejects a retention on a disabled final backup.
+                final_backup_config=sql.DatabaseInstanceSettingsFinalBackupConfigArgs(
+                    enabled=True, retention_days=args.final_backup_retention_days
+                )
+                if args.final_backup_retention_days
+                else sql.DatabaseInstanceSettingsFinalBackupConfigArgs(enabled=False),
                 user_labels=dict(args.labels),
                 ip_configuration=sql.DatabaseInstanceSettingsIpConfigurationArgs(
                     ipv4_enabled=False,
                     private_network=args.network_id,
-                    ssl_mode="ENCRYPTED_ONLY",
+                    ssl_mode=args.ssl_mode,
                 ),
                 backup_configuration=sql.DatabaseInstanceSettingsBackupConfigurationArgs(
                     enabled=True,

@@ -14,17 +14,20 @@ from components.base import Component
 # pulumi-gcp changed this default between majors; it is written out on every backend and rule.
 SCHEME = "EXTERNAL_MANAGED"
 # Google's preconfigured WAF rule sets for the OWASP Top 10 (ModSecurity CRS 3.3).
+# Not methodenforcement-v33-stable: its one signature allows only GET, HEAD, POST and OPTIONS,
+# so enforced it would block the API's own PUT, PATCH and DELETE. API_METHODS replaces it.
 OWASP_RULE_SETS = (
     "sqli-v33-stable",
     "xss-v33-stable",
     "lfi-v33-stable",
     "rfi-v33-stable",
     "rce-v33-stable",
-    "methodenforcement-v33-stable",
     "scannerdetection-v33-stable",
     "protocolattack-v33-stable",
     "sessionfixation-v33-stable",
 )
+# The methods the API answers (CORS preflight included); any other is denied at the edge.
+API_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 MEDIA_SIGNING_KEY_NAME = "media-signing-key"
 # Compute Engine names: RFC 1035, at most 63 characters. Pulumi's autoname appends "-" and
 # 7 hex characters to the logical name, so a logical name may have 55.
@@ -36,6 +39,9 @@ AUTONAME_SUFFIX = 8
 class ArmorArgs:
     rate_limit_requests: int
     rate_limit_interval_seconds: int
+    ban_threshold_requests: int
+    ban_interval_seconds: int
+    ban_duration_seconds: int
     owasp_mode: str  # "preview" or "enforce"
     owasp_sensitivity: int
 
@@ -60,6 +66,8 @@ class EdgeArgs:
     # Names Google's CDN fill account, the only reader of the private media bucket.
     project_number: pulumi.Input[str]
     armor: ArmorArgs
+    # Strict-Transport-Security max-age on every HTTPS response; 0 sends no header.
+    hsts_max_age_seconds: int = 31536000
     labels: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
 
@@ -67,7 +75,10 @@ class EdgeArgs:
 class Edge(Component):
     """Static IP → forwarding rules (443, and 80 that only redirects) → HTTPS proxy with one
     Google-managed certificate per host and a TLS 1.2+ MODERN policy → URL map → backends:
-    the web service (Cloud CDN), the API (Cloud Armor) and the media bucket (Cloud CDN).
+    the web service (Cloud CDN), the API and the media bucket (Cloud CDN). Cloud Armor guards
+    both services: the API with the OWASP rules, its own methods and a rate limit with a ban,
+    the web service with the rate limit and ban. Every backend adds Strict-Transport-Security
+    to its responses, and port 80 answers 308 (a POST stays a POST) to the same URL on HTTPS.
 
     One certificate per host, all auto-named: adding a host adds a certificate next to the
     others, and a changed one is created before the old one leaves the proxy, so no host loses
@@ -88,9 +99,12 @@ class Edge(Component):
             # The address is what GoDaddy points at: losing it means new DNS records.
             opts=self.child(protect=args.protect),
         )
-        armor = self._armor(name, args)
-        api = self._serverless_backend(name, "api", args, args.api_service_name, armor=armor)
-        web = self._serverless_backend(name, "web", args, args.web_service_name, cdn=args.web_cdn)
+        api_armor = self._api_armor(name, args)
+        web_armor = self._web_armor(name, args)
+        api = self._serverless_backend(name, "api", args, args.api_service_name, armor=api_armor)
+        web = self._serverless_backend(
+            name, "web", args, args.web_service_name, armor=web_armor, cdn=args.web_cdn
+        )
         media = self._media_backend(name, args)
 
         url_map = compute.URLMap(
@@ -159,11 +173,13 @@ class Edge(Component):
         self.ip_address = address.address
         self.register_outputs({"ip_address": self.ip_address})
 
-    def _armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
-        """The OWASP rule sets (preview or enforce), then a per-client rate limit (enforced).
+    def _api_armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
+        """The OWASP rule sets and the method rule (enforced, or preview), then the rate limit.
 
         Cloud Armor stops at the first rule that matches, and the rate limit matches every
-        request (allowing those under the limit), so the WAF rules must come before it.
+        request (allowing those under the limit), so the WAF rules must come before it. JSON
+        bodies are parsed, so the WAF inspects their values instead of matching on the JSON
+        syntax (Google's advice for JSON APIs, against false positives).
         """
         preview = args.armor.owasp_mode == "preview"
         owasp_rules = [
@@ -181,34 +197,39 @@ class Edge(Component):
             )
             for index, rule_set in enumerate(OWASP_RULE_SETS)
         ]
-        everyone = compute.SecurityPolicyRuleMatchArgs(
-            versioned_expr="SRC_IPS_V1",
-            config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]),
-        )
-        rate_limit = compute.SecurityPolicyRuleArgs(
-            priority=2000,
-            action="throttle",
-            description="per-client rate limit",
-            match=everyone,
-            rate_limit_options=compute.SecurityPolicyRuleRateLimitOptionsArgs(
-                enforce_on_key="IP",
-                conform_action="allow",
-                exceed_action="deny(429)",
-                rate_limit_threshold=compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
-                    count=args.armor.rate_limit_requests,
-                    interval_sec=args.armor.rate_limit_interval_seconds,
-                ),
+        methods = "|".join(API_METHODS)
+        method_rule = compute.SecurityPolicyRuleArgs(
+            priority=900,
+            action="deny(403)",
+            preview=preview,
+            description="methods the API does not answer",
+            match=compute.SecurityPolicyRuleMatchArgs(
+                expr=compute.SecurityPolicyRuleMatchExprArgs(
+                    expression=f"!request.method.matches('^({methods})$')"
+                )
             ),
-        )
-        default = compute.SecurityPolicyRuleArgs(
-            priority=2147483647, action="allow", description="default", match=everyone
         )
         return compute.SecurityPolicy(
             f"{name}-api-armor",
             project=args.project,
             type="CLOUD_ARMOR",
-            description="VidGo API: rate limit and OWASP rules",
-            rules=[rate_limit, *owasp_rules, default],
+            description="VidGo API: OWASP rules, methods, rate limit and ban",
+            advanced_options_config=compute.SecurityPolicyAdvancedOptionsConfigArgs(
+                json_parsing="STANDARD"
+            ),
+            rules=[method_rule, *owasp_rules, rate_limit(args.armor), ALLOW_THE_REST],
+            opts=self.child(),
+        )
+
+    def _web_armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
+        """The web app is static: the rate limit and ban keep a flood of uncacheable URLs
+        from reaching Cloud Run. (Behind Cloud CDN, only cache misses are evaluated.)"""
+        return compute.SecurityPolicy(
+            f"{name}-web-armor",
+            project=args.project,
+            type="CLOUD_ARMOR",
+            description="VidGo web: rate limit and ban",
+            rules=[rate_limit(args.armor), ALLOW_THE_REST],
             opts=self.child(),
         )
 
@@ -240,6 +261,7 @@ class Edge(Component):
             backends=[compute.BackendServiceBackendArgs(group=neg.id)],
             log_config=compute.BackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
             security_policy=armor.id if armor else None,
+            custom_response_headers=hsts_headers(args),
             enable_cdn=cdn,
             cdn_policy=compute.BackendServiceCdnPolicyArgs(
                 # Honour the app's Cache-Control (the seed's nginx marks assets immutable),
@@ -271,6 +293,7 @@ class Edge(Component):
             project=args.project,
             bucket_name=args.media_bucket_name,
             enable_cdn=True,
+            custom_response_headers=hsts_headers(args),
             cdn_policy=compute.BackendBucketCdnPolicyArgs(
                 cache_mode="CACHE_ALL_STATIC",
                 default_ttl=3600,
@@ -302,14 +325,15 @@ class Edge(Component):
         return backend
 
     def _http_redirect(self, name: str, args: EdgeArgs, address: compute.GlobalAddress) -> None:
-        """Port 80 answers every request with a redirect to HTTPS and serves nothing."""
+        """Port 80 answers every request with a redirect to HTTPS and serves nothing. 308, not
+        301: a client may turn a redirected POST into a GET after a 301, never after a 308."""
         redirect_map = compute.URLMap(
             f"{name}-http-redirect",
             project=args.project,
             description="redirect every HTTP request to HTTPS",
             default_url_redirect=compute.URLMapDefaultUrlRedirectArgs(
                 https_redirect=True,
-                redirect_response_code="MOVED_PERMANENTLY_DEFAULT",
+                redirect_response_code="PERMANENT_REDIRECT",
                 strip_query=False,
             ),
             opts=self.child(),
@@ -358,6 +382,49 @@ def certificate_name(component: str, host: str) -> str:
         return readable
     digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
     return f"{readable[: room - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+EVERYONE = compute.SecurityPolicyRuleMatchArgs(
+    versioned_expr="SRC_IPS_V1",
+    config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]),
+)
+# Cloud Armor requires a rule at the lowest priority; it decides what no other rule matched.
+ALLOW_THE_REST = compute.SecurityPolicyRuleArgs(
+    priority=2147483647, action="allow", description="default", match=EVERYONE
+)
+
+
+def rate_limit(armor: ArmorArgs) -> compute.SecurityPolicyRuleArgs:
+    """Per client IP: over the limit, 429; far over it for long, banned for a while.
+
+    A rate-based ban rule is a throttle plus the ban: requests under the limit are allowed
+    (and evaluation stops), those over it are denied, and a client whose denied requests pass
+    the ban threshold is denied everything for the ban duration.
+    """
+    return compute.SecurityPolicyRuleArgs(
+        priority=2000,
+        action="rate_based_ban",
+        description="per-client rate limit, ban on sustained abuse",
+        match=EVERYONE,
+        rate_limit_options=compute.SecurityPolicyRuleRateLimitOptionsArgs(
+            enforce_on_key="IP",
+            conform_action="allow",
+            exceed_action="deny(429)",
+            rate_limit_threshold=compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                count=armor.rate_limit_requests, interval_sec=armor.rate_limit_interval_seconds
+            ),
+            ban_threshold=compute.SecurityPolicyRuleRateLimitOptionsBanThresholdArgs(
+                count=armor.ban_threshold_requests, interval_sec=armor.ban_interval_seconds
+            ),
+            ban_duration_sec=armor.ban_duration_seconds,
+        ),
+    )
+
+
+def hsts_headers(args: EdgeArgs) -> list[str] | None:
+    if not args.hsts_max_age_seconds:
+        return None
+    return [f"Strict-Transport-Security: max-age={args.hsts_max_age_seconds}"]
 
 
 def all_hosts(args: EdgeArgs) -> list[str]:

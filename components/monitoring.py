@@ -16,7 +16,8 @@ PROVIDER_STATUS_METRIC = "custom.googleapis.com/vidgo/provider_status"
 # generic_task (README, "Monitoring"), and alert filters must name a resource type.
 PROVIDER_STATUS_RESOURCE = "generic_task"
 REQUESTS = 'metric.type="run.googleapis.com/request_count"'
-NOT_2XX = 'metric.labels.response_code_class!="2xx"'
+# The platform's own failures: not redirects (port 80, the SPA) and not clients' 4xx.
+SERVER_ERRORS = 'metric.labels.response_code_class="5xx"'
 
 
 def cloud_run(service_name: str, *clauses: str) -> str:
@@ -41,6 +42,7 @@ class MonitoringArgs:
     error_ratio_threshold: float
     latency_p95_threshold_ms: int
     uptime_check_period_seconds: int
+    provider_status_absent_minutes: int
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -48,11 +50,13 @@ class Monitoring(Component):
     """Notification channels, the dashboard and four alert policies.
 
     The seed's "error rate > 5 %" alert counted non-2xx responses *per second* against 0.05, which
-    fires on one error every 20 s whatever the traffic. Here the condition is a ratio: non-2xx
-    requests over all requests of the API. The seed's provider-down alert filtered a custom
-    metric on `cloud_run_revision`, a resource custom metrics cannot be written to; here the
-    metric's descriptor is declared (so the policy can exist before the app first writes it)
-    and the filter names the resource the app writes it to, `generic_task`.
+    fires on one error every 20 s whatever the traffic. Here the condition is a ratio: 5xx
+    requests over all requests of the API (redirects and clients' 4xx are not the platform
+    failing). The seed's provider-down alert filtered a custom metric on `cloud_run_revision`,
+    a resource custom metrics cannot be written to; here the metric's descriptor is declared (so
+    the policy can exist before the app first writes it) and the filter names the resource the
+    app writes it to, `generic_task`. It also fires when the status stops arriving, which is
+    what a stopped worker looks like.
     """
 
     channel_ids: list[pulumi.Output[str]]
@@ -79,13 +83,13 @@ class Monitoring(Component):
         self._uptime(name, args)
         self.register_outputs({"channel_ids": self.channel_ids})
 
-    def _policy(self, name: str, args: MonitoringArgs, title: str, condition, *, docs: str, **opts):
+    def _policy(self, name: str, args: MonitoringArgs, title: str, *conditions, docs: str, **opts):
         return monitoring.AlertPolicy(
             name,
             project=args.project,
             display_name=title,
             combiner="OR",
-            conditions=[condition],
+            conditions=list(conditions),
             notification_channels=self.channel_ids,
             documentation=monitoring.AlertPolicyDocumentationArgs(
                 content=docs, mime_type="text/markdown"
@@ -130,7 +134,7 @@ class Monitoring(Component):
                 "timeSeriesQuery": {
                     "timeSeriesFilterRatio": {
                         "numerator": {
-                            "filter": cloud_run(service, REQUESTS, NOT_2XX),
+                            "filter": cloud_run(service, REQUESTS, SERVER_ERRORS),
                             "aggregation": aggregation,
                         },
                         "denominator": {
@@ -163,7 +167,7 @@ class Monitoring(Component):
                                     for s in (api, web)
                                 ],
                             ),
-                            chart("Error ratio (non-2xx / all)", [ratio(s) for s in (api, web)]),
+                            chart("Error ratio (5xx / all)", [ratio(s) for s in (api, web)]),
                         ]
                     )
                 ],
@@ -190,9 +194,9 @@ class Monitoring(Component):
             args,
             f"VidGo API error ratio above {percent}",
             monitoring.AlertPolicyConditionArgs(
-                display_name=f"non-2xx / all requests > {percent} for 5 min",
+                display_name=f"5xx / all requests > {percent} for 5 min",
                 condition_threshold=monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=cloud_run(args.api_service_name, REQUESTS, NOT_2XX),
+                    filter=cloud_run(args.api_service_name, REQUESTS, SERVER_ERRORS),
                     aggregations=aggregation,
                     denominator_filter=cloud_run(args.api_service_name, REQUESTS),
                     denominator_aggregations=aggregation,
@@ -201,7 +205,8 @@ class Monitoring(Component):
                     duration="300s",
                 ),
             ),
-            docs=f"More than {percent} of the API's responses were not 2xx over 5 minutes.",
+            docs=f"More than {percent} of the API's responses were 5xx (server errors) over "
+            "5 minutes.",
         )
 
     def _latency_alert(self, name: str, args: MonitoringArgs) -> None:
@@ -247,6 +252,10 @@ class Monitoring(Component):
             ],
             opts=self.child(),
         )
+        status = (
+            f'resource.type="{PROVIDER_STATUS_RESOURCE}" AND metric.type="{PROVIDER_STATUS_METRIC}"'
+        )
+        absent = f"{args.provider_status_absent_minutes * 60}s"
         self._policy(
             f"{name}-provider-down",
             args,
@@ -254,8 +263,7 @@ class Monitoring(Component):
             monitoring.AlertPolicyConditionArgs(
                 display_name="a provider's status is 0 for 5 min",
                 condition_threshold=monitoring.AlertPolicyConditionConditionThresholdArgs(
-                    filter=f'resource.type="{PROVIDER_STATUS_RESOURCE}" AND '
-                    f'metric.type="{PROVIDER_STATUS_METRIC}"',
+                    filter=status,
                     aggregations=[
                         monitoring.AlertPolicyConditionConditionThresholdAggregationArgs(
                             alignment_period="60s",
@@ -269,8 +277,24 @@ class Monitoring(Component):
                     duration="300s",
                 ),
             ),
-            docs="An AI provider has reported status 0 (down) for 5 minutes; failover should "
-            "be in effect. Check the provider's status page.",
+            monitoring.AlertPolicyConditionArgs(
+                display_name=f"no provider status for {args.provider_status_absent_minutes} min",
+                condition_absent=monitoring.AlertPolicyConditionConditionAbsentArgs(
+                    filter=status,
+                    aggregations=[
+                        monitoring.AlertPolicyConditionConditionAbsentAggregationArgs(
+                            alignment_period="60s",
+                            per_series_aligner="ALIGN_MAX",
+                            cross_series_reducer="REDUCE_MAX",
+                            group_by_fields=["metric.labels.provider"],
+                        )
+                    ],
+                    duration=absent,
+                ),
+            ),
+            docs="An AI provider has reported status 0 (down) for 5 minutes, or no status has "
+            f"arrived for {args.provider_status_absent_minutes} minutes (the worker that reports "
+            "it may have stopped). Check the worker, then the provider's status page.",
             depends_on=[descriptor],
         )
 

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import compute, servicenetworking, vpcaccess
+from pulumi_gcp import compute, dns, servicenetworking, vpcaccess
 
 from components.base import Component
 
@@ -24,6 +24,8 @@ class NetworkArgs:
     connector_min_instances: int
     connector_max_instances: int
     private_services_range: str
+    # Protects what Cloud SQL and Redis stand on: the VPC, the range and the peering.
+    protect: bool = False
 
 
 class Network(Component):
@@ -34,6 +36,15 @@ class Network(Component):
     declare flow logs on them, which the CIS GCP benchmark (3.8) requires. The platform lives in
     one region, so it gets one subnet, on the range auto mode would have used there, with flow
     logs on.
+
+    Ingress: the VPC ends with an explicit deny-all rule at the lowest priority (65535), logged,
+    so every connection that no other rule allows shows in Firewall Rules Logging (Google's
+    implied deny is not logged). The connector's own rules, which Google creates at priority
+    1000, still apply. DNS: a Cloud DNS server policy logs every query made from the VPC
+    (CIS 2.12).
+
+    In a protected stack the VPC, the private services range and the peering are protected:
+    deleting or replacing any of them takes Cloud SQL's and Redis's private addresses away.
     """
 
     network_id: pulumi.Output[str]
@@ -44,6 +55,7 @@ class Network(Component):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vidgo:platform:Network", name, opts)
         child = self.child()
+        underneath_data = self.child(protect=args.protect)
 
         vpc = compute.Network(
             f"{name}-vpc",
@@ -51,6 +63,28 @@ class Network(Component):
             name=args.name,
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
+            opts=underneath_data,
+        )
+        compute.Firewall(
+            f"{name}-deny-all-ingress",
+            project=args.project,
+            name=f"{args.name}-deny-all-ingress",
+            network=vpc.id,
+            description="Explicit lowest-priority deny of all ingress, logged",
+            direction="INGRESS",
+            priority=65535,
+            source_ranges=["0.0.0.0/0"],
+            denies=[compute.FirewallDenyArgs(protocol="all")],
+            log_config=compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
+            opts=child,
+        )
+        dns.Policy(
+            f"{name}-dns-policy",
+            project=args.project,
+            name=f"{args.name}-dns-logging",
+            description="Log every DNS query from the VPC (CIS 2.12)",
+            enable_logging=True,
+            networks=[dns.PolicyNetworkArgs(network_url=vpc.id)],
             opts=child,
         )
         compute.Subnetwork(
@@ -79,7 +113,7 @@ class Network(Component):
             address=str(services_range.network_address),
             prefix_length=services_range.prefixlen,
             network=vpc.id,
-            opts=child,
+            opts=underneath_data,
         )
         self.private_services = servicenetworking.Connection(
             f"{name}-private-services",
@@ -90,7 +124,7 @@ class Network(Component):
             # ("producer services still using this connection"); abandon it instead: it goes
             # with the VPC.
             deletion_policy="ABANDON",
-            opts=child,
+            opts=underneath_data,
         )
 
         # Instance bounds only: setting throughput as well conflicts, and leaving both out

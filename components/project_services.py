@@ -30,6 +30,8 @@ PLATFORM_APIS = (
     "artifactregistry.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
+    # The VPC's DNS server policy (query logging).
+    "dns.googleapis.com",
 )
 
 

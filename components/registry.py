@@ -19,12 +19,14 @@ class RegistryArgs:
     keep_recent_versions: int
     delete_untagged_after_days: int
     labels: Mapping[str, str]
+    protect: bool = False
 
 
 class Registry(Component):
     """`REGION-docker.pkg.dev/PROJECT/REPOSITORY`, the seed's image path. Cleanup deletes
     untagged images after a while but always keeps the most recent versions, so a rollback
-    target is never cleaned away."""
+    target is never cleaned away. Protected in prod: deleting it deletes every image, including
+    the ones the services run."""
 
     path: pulumi.Output[str]
 
@@ -56,7 +58,7 @@ class Registry(Component):
                     ),
                 ),
             ],
-            opts=self.child(),
+            opts=self.child(protect=args.protect),
         )
         self.path = pulumi.Output.concat(
             args.region, "-docker.pkg.dev/", args.project, "/", repository.repository_id

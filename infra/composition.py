@@ -24,7 +24,7 @@ from components.redis import Redis, RedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import AppSecrets, AppSecretsArgs
 from components.service import CloudRunService, CloudRunServiceArgs
-from stacks.config import PlatformConfig, ServiceConfig
+from stacks.config import WEAKER_CHOICES, PlatformConfig, ServiceConfig
 from stacks.loader import StackInputs
 
 
@@ -42,9 +42,16 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     after_apis = pulumi.ResourceOptions(depends_on=apis.services)
 
+    # Each weaker choice the stack made on purpose (stacks/config.py, accept_weaker), once.
+    for choice in cfg.weaker_choices:
+        key, weakens = WEAKER_CHOICES[choice]
+        pulumi.log.warn(f"weaker by choice (accept_weaker: {choice}): {key}: {weakens}")
+
     network = Network(
         "network",
-        NetworkArgs(project=project, region=region, **cfg.network.model_dump()),
+        NetworkArgs(
+            project=project, region=region, protect=cfg.protect, **cfg.network.model_dump()
+        ),
         opts=after_apis,
     )
     # Cloud SQL and Redis both take private addresses from the network's peering.
@@ -58,7 +65,11 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     database = Database(
         "database",
-        DatabaseArgs(**on_private_network, **cfg.database.model_dump()),
+        # The upgrade guard's keys are checked in stacks/config.py; the instance needs neither.
+        DatabaseArgs(
+            **on_private_network,
+            **cfg.database.model_dump(exclude={"deployed_version", "allow_major_upgrade_from"}),
+        ),
         opts=after_apis,
     )
     redis = Redis(
@@ -93,7 +104,13 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     registry = Registry(
         "registry",
-        RegistryArgs(project=project, region=region, labels=labels, **cfg.registry.model_dump()),
+        RegistryArgs(
+            project=project,
+            region=region,
+            labels=labels,
+            protect=cfg.protect,
+            **cfg.registry.model_dump(),
+        ),
         opts=after_apis,
     )
     AuditLogs("audit", AuditLogsArgs(project=project), opts=after_apis)
@@ -142,6 +159,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             media_signing_key=media.signing_key,
             project_number=project_number,
             armor=ArmorArgs(**cfg.edge.armor.model_dump()),
+            hsts_max_age_seconds=cfg.edge.hsts_max_age_seconds,
             labels=labels,
             protect=cfg.protect,
         ),

@@ -181,9 +181,20 @@ class NetworkConfig(Settings):
         return self
 
 
+PostgresVersion = Literal["POSTGRES_14", "POSTGRES_15", "POSTGRES_16", "POSTGRES_17"]
+
+
 class DatabaseConfig(Settings):
     instance_name: ResourceName = "vidgo-db"
-    version: Literal["POSTGRES_14", "POSTGRES_15", "POSTGRES_16", "POSTGRES_17"] = "POSTGRES_15"
+    version: PostgresVersion = "POSTGRES_15"
+    # A major version change runs in place and cannot be undone, so it needs two more keys.
+    # `deployed_version` records the version this stack's instance runs (pinned in the stack
+    # file once it is deployed); a `version` different from it is refused unless
+    # `allow_major_upgrade_from` names the deployed version, the operator's acknowledgement that
+    # a backup was taken. After the upgrade, set `deployed_version` to the new version and remove
+    # `allow_major_upgrade_from`. README, "Fixed after the first pulumi up".
+    deployed_version: PostgresVersion | None = None
+    allow_major_upgrade_from: PostgresVersion | None = None
     # ENTERPRISE edition: the shared-core tiers (db-f1-micro, db-g1-small) do not exist on
     # ENTERPRISE_PLUS, which Cloud SQL now picks by default for new PostgreSQL 16+ instances.
     tier: Annotated[
@@ -211,13 +222,68 @@ class DatabaseConfig(Settings):
     )
     # Extra database flags, merged over the CIS baseline in components/database.py.
     flags: dict[str, str] = {}
+    # Every client connects through the Cloud SQL connector (the /cloudsql socket of Cloud Run
+    # services and jobs), which presents a client certificate: require one.
+    ssl_mode: Literal["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"] = (
+        "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    )
+    # Deleting the instance keeps its automated backups (for their retention) ...
+    retain_backups_on_delete: bool = True
+    # ... and takes a final backup kept this many days (0: no final backup).
+    final_backup_retention_days: int = Field(30, ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _major_upgrade_acknowledged(self) -> DatabaseConfig:
+        deployed, wanted = self.deployed_version, self.version
+        if deployed is None or deployed == wanted:
+            return self
+        if _postgres_major(wanted) < _postgres_major(deployed):
+            raise ValueError(
+                f"version: {wanted} is older than the deployed {deployed}; "
+                "Cloud SQL cannot downgrade (restore a backup into a new instance instead)"
+            )
+        if self.allow_major_upgrade_from != deployed:
+            raise ValueError(
+                f"version: {deployed} -> {wanted} is an in-place major upgrade that cannot be "
+                f"undone; take a backup first (gcloud sql backups create --instance "
+                f"{self.instance_name}), then set database.allow_major_upgrade_from: {deployed}"
+            )
+        return self
+
+
+def _postgres_major(version: str) -> int:
+    return int(version.removeprefix("POSTGRES_"))
 
 
 class RedisConfig(Settings):
+    """Memorystore for Redis: the API's cache, job queue and session store (seed, section 1).
+
+    Tier decision for prod: STANDARD_HA. A BASIC instance is one node: every maintenance and every
+    node failure restarts it, and with RDB snapshots it comes back with the data of the latest
+    snapshot, so the jobs queued (and the sessions opened) since then are lost and jobs taken
+    since then run a second time. STANDARD_HA keeps a replica in another zone and fails over in
+    seconds without that loss; RDB snapshots on top cover losing both nodes. It costs $59.13
+    instead of $46.72 a month for 1 GB in asia-east1 (+$12.41, +27 %; vidgo_infra/prices.yaml).
+    Staging keeps BASIC (a lost queue there costs nothing).
+
+    The tier cannot change in place: changing it replaces the instance (new address, AUTH string
+    and CA; the queue and sessions are not carried over), which `protect` refuses in prod. Moving
+    a deployed stack is therefore a migration: declare the new instance under a new
+    `instance_name`, let the API write to it (REDIS_URL follows), let the workers drain the old
+    queue, then remove the old one (README, "Fixed after the first pulumi up").
+    """
+
     instance_name: ResourceName = "vidgo-redis"
     version: Literal["REDIS_6_X", "REDIS_7_0", "REDIS_7_2"] = "REDIS_7_0"
-    tier: Literal["BASIC", "STANDARD_HA"] = "BASIC"
+    tier: Literal["BASIC", "STANDARD_HA"] = "STANDARD_HA"
     memory_size_gb: int = Field(1, ge=1, le=300)
+    # RDB persistence: how often Memorystore snapshots the data it recovers from after a restart.
+    rdb_snapshot_period: Literal[
+        "ONE_HOUR", "SIX_HOURS", "TWELVE_HOURS", "TWENTY_FOUR_HOURS", "DISABLED"
+    ] = "ONE_HOUR"
+    # The weekly maintenance window (one hour, UTC), after Cloud SQL's (Sunday 04:00).
+    maintenance_day: int = Field(7, ge=1, le=7, description="1 = Monday ... 7 = Sunday")
+    maintenance_hour: int = Field(5, ge=0, le=23, description="UTC")
 
 
 class LifecycleRuleConfig(Settings):
@@ -242,7 +308,7 @@ class MediaConfig(Settings):
     ] = "vidgo-media-prod"
     location: str = "ASIA-EAST1"
     storage_class: Literal["STANDARD", "NEARLINE", "COLDLINE"] = "STANDARD"
-    # Empty means the seed's rule: the site's apex and API origins over HTTPS.
+    # Empty means derived from the site: https:// apex, www (when served) and the API host.
     cors_origins: list[Annotated[str, _matches(r"https://[^/\s]+", "an https:// origin")]] = []
     cors_methods: list[Literal["GET", "HEAD", "PUT", "POST", "DELETE"]] = [
         "GET",
@@ -323,13 +389,25 @@ class ServicesConfig(Settings):
     web: WebServiceConfig = WebServiceConfig()
 
 
-class ArmorConfig(Settings):
-    """Cloud Armor on the API backend: a per-client rate limit and Google's OWASP rule sets."""
+BanSeconds = Literal[60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600]
 
-    rate_limit_requests: int = Field(600, ge=1)
+
+class ArmorConfig(Settings):
+    """Cloud Armor: on the API, Google's OWASP rule sets, the API's own methods and a per-client
+    rate limit with a ban; on the web service, the rate limit and ban."""
+
+    # Per client IP and backend; above it, requests get a 429 (a rate-based ban rule allows at
+    # most 10,000 in its interval).
+    rate_limit_requests: int = Field(600, ge=1, le=10000)
     rate_limit_interval_seconds: Literal[10, 30, 60, 120, 180, 240, 300, 600, 900] = 60
-    # preview: matches are logged, nothing is blocked; enforce: matches get a 403.
-    owasp_mode: Literal["preview", "enforce"] = "preview"
+    # A client that sends more than this many requests over the limit in ban_interval_seconds
+    # is banned (every request denied) for ban_duration_seconds: sustained abuse, not a burst.
+    ban_threshold_requests: int = Field(3000, ge=1, le=10000)
+    ban_interval_seconds: BanSeconds = 600
+    ban_duration_seconds: BanSeconds = 600
+    # enforce: matches get a 403; preview: matches are logged, nothing is blocked (a weaker
+    # choice, see accept_weaker).
+    owasp_mode: Literal["preview", "enforce"] = "enforce"
     owasp_sensitivity: int = Field(1, ge=1, le=4)
 
 
@@ -342,6 +420,8 @@ class EdgeConfig(Settings):
     media_path: Annotated[str, _matches(r"/[a-z0-9_-]+", "a path like /media")] = "/media"
     media_subdomain: Label | None = None
     armor: ArmorConfig = ArmorConfig()
+    # Strict-Transport-Security on every HTTPS response (0: none, a weaker choice).
+    hsts_max_age_seconds: int = Field(31536000, ge=0, le=63072000)
 
 
 class MigrationsConfig(Settings):
@@ -363,6 +443,44 @@ class MonitoringConfig(Settings):
     error_ratio_threshold: float = Field(0.05, gt=0, lt=1)
     latency_p95_threshold_ms: int = Field(2000, ge=1)
     uptime_check_period_seconds: Literal[60, 300, 600, 900] = 60
+    # The provider-down alert also fires when no provider status arrives for this long (the
+    # worker that writes it may have stopped). Cloud Monitoring's minimum is 2 minutes.
+    provider_status_absent_minutes: int = Field(15, ge=2, le=1440)
+
+
+# Choices weaker than the defaults, each allowed only when named in `accept_weaker`; the program
+# then warns about each one on every preview and plan. What each weakens, and the setting:
+WEAKER_CHOICES = {
+    "unprotected": (
+        "protect",
+        "stateful resources have no protect or deletion guard: a destroy deletes data",
+    ),
+    "owasp-preview": (
+        "edge.armor.owasp_mode",
+        "OWASP rules only log (preview): the WAF blocks nothing",
+    ),
+    "no-hsts": ("edge.hsts_max_age_seconds", "no Strict-Transport-Security header is sent"),
+    "no-retained-backups": (
+        "database.retain_backups_on_delete",
+        "deleting the Cloud SQL instance deletes its backups, or takes no final backup",
+    ),
+    "no-client-certificates": (
+        "database.ssl_mode",
+        "Cloud SQL accepts connections without a trusted client certificate",
+    ),
+    "no-redis-persistence": (
+        "redis.rdb_snapshot_period",
+        "Redis keeps no snapshot: a restart loses the queue and sessions",
+    ),
+}
+WeakerChoice = Literal[
+    "unprotected",
+    "owasp-preview",
+    "no-hsts",
+    "no-retained-backups",
+    "no-client-certificates",
+    "no-redis-persistence",
+]
 
 
 class PlatformConfig(Settings):
@@ -405,6 +523,8 @@ class PlatformConfig(Settings):
     monitoring: MonitoringConfig = MonitoringConfig()
     usage: UsageProfile = UsageProfile()
     budget: Budget = Budget()
+    # The weaker choices this stack makes on purpose (WEAKER_CHOICES); any other is refused.
+    accept_weaker: list[WeakerChoice] = []
 
     @model_validator(mode="after")
     def _domain_inside_zone(self) -> PlatformConfig:
@@ -414,6 +534,35 @@ class PlatformConfig(Settings):
         if len(set(self.app_secrets)) != len(self.app_secrets):
             raise ValueError("app_secrets: lists a secret twice")
         return self
+
+    @model_validator(mode="after")
+    def _weaker_choices_are_named(self) -> PlatformConfig:
+        made = set(self.weaker_choices)
+        for choice, (key, _) in WEAKER_CHOICES.items():
+            if choice in made and choice not in self.accept_weaker:
+                raise ValueError(
+                    f"{key}: weaker than the default; allowed only with "
+                    f"accept_weaker: [{choice}] (the plan then warns)"
+                )
+        unused = [c for c in self.accept_weaker if c not in made]
+        if unused:
+            raise ValueError(f"accept_weaker: {', '.join(unused)} not weakened by this stack")
+        return self
+
+    @property
+    def weaker_choices(self) -> list[str]:
+        """The weaker choices this stack's settings make, in WEAKER_CHOICES order."""
+        db = self.database
+        made = {
+            "unprotected": not self.protect,
+            "owasp-preview": self.edge.armor.owasp_mode == "preview",
+            "no-hsts": self.edge.hsts_max_age_seconds == 0,
+            "no-retained-backups": not db.retain_backups_on_delete
+            or db.final_backup_retention_days == 0,
+            "no-client-certificates": db.ssl_mode != "TRUSTED_CLIENT_CERTIFICATE_REQUIRED",
+            "no-redis-persistence": self.redis.rdb_snapshot_period == "DISABLED",
+        }
+        return [choice for choice in WEAKER_CHOICES if made[choice]]
 
     @property
     def zone(self) -> str:
@@ -440,7 +589,9 @@ class PlatformConfig(Settings):
 
     @property
     def cors_origins(self) -> list[str]:
-        return self.media.cors_origins or [f"https://{self.domain}", f"https://{self.api_host}"]
+        """The pages that fetch media from a browser: every site host (apex, www) and the API."""
+        derived = [f"https://{host}" for host in [*self.site_hosts, self.api_host]]
+        return self.media.cors_origins or derived
 
     @property
     def resource_labels(self) -> dict[str, str]:

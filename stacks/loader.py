@@ -102,9 +102,10 @@ def _describe(error: dict, project: str, stack_file: str) -> str:
     path = ".".join([key, *location[1:]])
     message = error["msg"].removeprefix("Value error, ")
     # Cross-field validators name the offending sub-key first: "connector_range: must be a /28".
+    # A model-wide validator (field "") may name a nested key: "edge.armor.owasp_mode: ...".
     head, sep, rest = message.partition(": ")
-    if sep and head.isidentifier():
-        path, message = f"{path}.{head}", rest
+    if sep and all(part.isidentifier() for part in head.split(".")):
+        path, message = (f"{path}.{head}" if field else f"{key}{head}"), rest
     if error["type"] == "extra_forbidden":
         message = f"unknown key (allowed: {', '.join(_allowed_keys(error['loc']))})"
     elif error["type"] == "missing" and field in PROJECT_KEYS:

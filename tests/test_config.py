@@ -19,10 +19,11 @@ from vidgo_infra.offline import ROOT, Run, project_name, run_program, stacks
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 STACK_RESOURCE = "pulumi:pulumi:Stack"
 
-# The seed's section 3.2, step 4 (cors.json), in the provider's input names.
+# The seed's section 3.2, step 4 (cors.json), in the provider's input names, with www: the
+# site is served there too, so its pages fetch media from there.
 SEED_CORS = [
     {
-        "origins": ["https://vidgo.ai", "https://api.vidgo.ai"],
+        "origins": ["https://vidgo.ai", "https://www.vidgo.ai", "https://api.vidgo.ai"],
         "methods": ["GET", "PUT", "POST", "DELETE"],
         "responseHeaders": ["Content-Type"],
         "maxAgeSeconds": 3600,
@@ -159,7 +160,8 @@ def test_prod_redis_is_the_seeds(prod):
     redis = prod.one("gcp:redis/instance:Instance").inputs
     assert redis["name"] == "vidgo-redis"
     assert redis["redisVersion"] == "REDIS_7_0"
-    assert redis["tier"] == "BASIC"
+    # The seed's Basic tier is STANDARD_HA in prod (the decision: stacks/config.py, RedisConfig).
+    assert redis["tier"] == "STANDARD_HA"
     assert redis["memorySizeGb"] == 1
 
 

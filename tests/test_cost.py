@@ -453,7 +453,9 @@ def seed_prod_total(document: dict) -> float:
     """Prod under the seed's usage (the UsageProfile defaults), item by item from the price file."""
     resources = document["resources"]
     secrets = sum(r["type"] == "gcp:secretmanager/secret:Secret" for r in resources.values())
-    armor_rules = len(resources["edge-api-armor"]["inputs"]["rules"])
+    armor_rules = sum(
+        len(resources[policy]["inputs"]["rules"]) for policy in ("edge-api-armor", "edge-web-armor")
+    )
     conditions = sum(
         len(r["inputs"]["conditions"])
         for r in resources.values()
@@ -470,7 +472,7 @@ def seed_prod_total(document: dict) -> float:
         "db-g1-small": 730 * 0.035,
         "10 GB SSD": 10 * 0.17,
         "10 GB backups": 10 * 0.08,
-        "redis basic 1 GB": 730 * 0.064,
+        "redis standard (HA) 1 GB": 730 * 0.081,
         "50 GB stored": 50 * 0.020,
         "100K class A ops": 100 * 0.005,
         "80 GB from CDN cache": 80 * 0.09,
@@ -483,7 +485,8 @@ def seed_prod_total(document: dict) -> float:
         "static IP in use": 0,
         "connector 2 x e2-micro": 2 * 730 * 0.009698985,
         "secret versions": (secrets - 6) * 0.06,
-        "armor": 5 + armor_rules * 1 + 0.5 * 0.75,
+        # Two policies (API, web), each evaluating its service's 500K requests.
+        "armor": 2 * 5 + armor_rules * 1 + 2 * 0.5 * 0.75,
         "registry 5 GB": 4.5 * 0.10,
         "alert conditions": conditions * 1.50 + conditions * SECONDS / 30 / 1e6 * 0.35,
         "flow logs 1 GiB": 1 * 0.25,
@@ -517,9 +520,12 @@ def test_prod_total_under_the_seed_usage(prod_doc):
         "Artifact Registry",
         "Monitoring & Logging",
     }
-    # The only unpriced item is the flow logs' network telemetry, and it says so.
+    # Unpriced, and saying so: the flow logs' network telemetry, and (until the estimator has
+    # rules for them) the VPC's deny-all firewall rule and DNS logging policy.
     assert [line.item for line in estimate.unpriced] == [
-        "VPC flow logs generation (network telemetry)"
+        "VPC flow logs generation (network telemetry)",
+        "gcp:compute/firewall:Firewall",
+        "gcp:dns/policy:Policy",
     ]
 
 

@@ -65,6 +65,7 @@ MODULE_API = {
     "secretmanager": "secretmanager.googleapis.com",
     "compute": "compute.googleapis.com",
     "vpcaccess": "vpcaccess.googleapis.com",
+    "dns": "dns.googleapis.com",
     "servicenetworking": "servicenetworking.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
     "projects": "cloudresourcemanager.googleapis.com",
@@ -75,7 +76,7 @@ MODULE_API = {
 
 # The seed's cors.json; staging's is the same rule on its own hosts.
 SEED_CORS = {
-    "origins": ["https://vidgo.ai", "https://api.vidgo.ai"],
+    "origins": ["https://vidgo.ai", "https://www.vidgo.ai", "https://api.vidgo.ai"],
     "methods": ["GET", "PUT", "POST", "DELETE"],
     "responseHeaders": ["Content-Type"],
     "maxAgeSeconds": 3600,
@@ -166,7 +167,8 @@ def test_database_has_a_private_address_only_and_waits_for_the_peering(run):
 
 def test_database_accepts_only_encrypted_connections(run):
     ip = run.one(SQL).inputs["settings"]["ipConfiguration"]
-    assert ip["sslMode"] == "ENCRYPTED_ONLY"
+    # Encrypted, and from a client certificate Cloud SQL trusts (the /cloudsql connector's).
+    assert ip["sslMode"] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
 
 
 def test_database_backups_allow_point_in_time_recovery(run):

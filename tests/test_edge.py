@@ -38,14 +38,13 @@ DEFAULT_RULE_PRIORITY = 2147483647
 
 @pytest.fixture(scope="module")
 def changed() -> Run:
-    """Prod with media on its own host, OWASP rules enforced and a different rate limit."""
+    """Prod with media on its own host and a different rate limit."""
     return run_with(
         "prod",
         {
             "vidgo-infra:edge": {
                 "media_subdomain": "media",
                 "armor": {
-                    "owasp_mode": "enforce",
                     "rate_limit_requests": 123,
                     "rate_limit_interval_seconds": 30,
                 },
@@ -322,8 +321,8 @@ def test_tls_policy_modern_tls_1_2_on_the_proxy(stack, request):
 # --- Cloud Armor --------------------------------------------------------------------------------
 
 
-def armor_rules(run: Run) -> list[dict[str, Any]]:
-    return run.one(ARMOR).inputs["rules"]
+def armor_rules(run: Run, backend: str = "api") -> list[dict[str, Any]]:
+    return run.one(ARMOR, f"edge-{backend}-armor").inputs["rules"]
 
 
 def owasp_rules(run: Run) -> list[dict[str, Any]]:
@@ -334,14 +333,14 @@ def owasp_rules(run: Run) -> list[dict[str, Any]]:
     ]
 
 
-def test_armor_guards_the_api_backend_only(prod):
-    armor = prod.one(ARMOR).id
-    assert backend_for(prod, API).inputs.get("securityPolicy") == armor
-    assert "securityPolicy" not in backend_for(prod, WEB).inputs
+def test_armor_guards_both_services_each_with_its_own_policy(prod):
+    api_armor, web_armor = prod.one(ARMOR, "edge-api-armor"), prod.one(ARMOR, "edge-web-armor")
+    assert backend_for(prod, API).inputs.get("securityPolicy") == api_armor.id
+    assert backend_for(prod, WEB).inputs.get("securityPolicy") == web_armor.id
 
 
 def throttle(run: Run) -> dict[str, Any]:
-    (rule,) = [r for r in armor_rules(run) if r["action"] == "throttle"]
+    (rule,) = [r for r in armor_rules(run) if r["action"] == "rate_based_ban"]
     return rule["rateLimitOptions"]
 
 
@@ -351,17 +350,17 @@ def test_rate_limit_per_client_ip(prod, changed):
     assert throttle(changed)["rateLimitThreshold"] == {"count": 123, "intervalSec": 30}
 
 
-def test_owasp_rules_preview_by_default_and_enforced_on_request(prod, changed):
+def test_owasp_rules_enforced_in_prod_and_preview_in_staging(prod, staging):
     sets = {
         re.search(r"evaluatePreconfiguredWaf\('([a-z]+)-", r["match"]["expr"]["expression"])[1]
         for r in owasp_rules(prod)
     }
     assert {"sqli", "xss", "lfi", "rfi", "rce"} <= sets
     assert all(r["action"].startswith("deny(") for r in owasp_rules(prod))
-    assert [r.get("preview") for r in owasp_rules(prod)] == [True] * len(owasp_rules(prod))
-    enforced = owasp_rules(changed)
-    assert len(enforced) == len(owasp_rules(prod))
-    assert [r.get("preview", False) for r in enforced] == [False] * len(enforced)
+    assert [r.get("preview", False) for r in owasp_rules(prod)] == [False] * len(owasp_rules(prod))
+    previewed = owasp_rules(staging)
+    assert len(previewed) == len(owasp_rules(prod))
+    assert [r.get("preview") for r in previewed] == [True] * len(previewed)
 
 
 def test_armor_allows_what_no_rule_matches(prod):
@@ -375,5 +374,5 @@ def test_armor_allows_what_no_rule_matches(prod):
 def test_waf_rules_are_evaluated_before_the_rate_limit(prod):
     # Cloud Armor stops at the first matching rule; the rate limit matches every request and
     # allows those under the limit, so a WAF rule after it would never be evaluated.
-    (rate_limit,) = [r for r in armor_rules(prod) if r["action"] == "throttle"]
+    (rate_limit,) = [r for r in armor_rules(prod) if r["action"] == "rate_based_ban"]
     assert max(r["priority"] for r in owasp_rules(prod)) < rate_limit["priority"]
