@@ -68,6 +68,8 @@ CREATION: dict[str, Timing] = {
     ),
     "gcp:compute/subnetwork:Subnetwork": Timing(20, _COMPUTE_OP),
     "gcp:compute/globalAddress:GlobalAddress": Timing(10, _COMPUTE_OP),
+    "gcp:compute/firewall:Firewall": Timing(10, _COMPUTE_OP),
+    "gcp:dns/policy:Policy": Timing(5, "estimate: a Cloud DNS change, applied in seconds"),
     "gcp:servicenetworking/connection:Connection": Timing(
         90, "estimate: VPC peering to Google's service producer network, typically 1-2 min"
     ),

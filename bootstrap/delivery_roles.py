@@ -30,6 +30,7 @@ PREVIEW_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "compute": ("roles/compute.viewer",),  # network, addresses, the load balancer, Cloud Armor
     "servicenetworking": (),  # the peering: servicenetworking.services.get, refresh role below
     "vpcaccess": ("roles/vpcaccess.viewer",),
+    "dns": ("roles/dns.reader",),  # the VPC's DNS server policy
     "sql": ("roles/cloudsql.viewer",),  # instance, databases, users (never a password)
     "redis": ("roles/redis.viewer",),  # metadata; the AUTH string is the refresh role's
     "cloudrunv2": ("roles/run.viewer",),

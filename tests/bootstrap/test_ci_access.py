@@ -74,6 +74,7 @@ def test_preview_can_read_what_a_refresh_reads_and_change_nothing(bootstrap_prod
             "roles/browser",
             "roles/compute.viewer",
             "roles/vpcaccess.viewer",
+            "roles/dns.reader",  # the VPC's DNS logging policy
             "roles/cloudsql.viewer",
             "roles/redis.viewer",
             "roles/run.viewer",
