@@ -75,6 +75,7 @@ TYPES = [
     "gcp:storage/bucket:Bucket",
     "gcp:storage/bucketIAMMember:BucketIAMMember",
     "gcp:vpcaccess/connector:Connector",
+    "gcp:dns/policy:Policy",
     # budget (components/budget.py, when a billing account is configured) and bootstrap/
     "gcp:billing/budget:Budget",
     "gcp:billing/accountIamMember:AccountIamMember",
