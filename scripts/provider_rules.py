@@ -138,6 +138,8 @@ def sdk_properties(cls: type) -> dict[str, tuple[str, str, type | None]]:
 
 
 def plural(name: str) -> str:
+    if name.endswith("ss"):
+        return name + "es"
     if name.endswith("s"):
         return name
     if re.search(r"[^aeiou]y$", name):
@@ -197,7 +199,10 @@ def name_tree(
     used = set()
     tree: dict[str, Any] = {}
     for tf_name, f in sorted(fields.items()):
-        py = tf_name if tf_name in sdk else plural(tf_name) if plural(tf_name) in sdk else None
+        # Python names join a digit to the word before it (layer_7_x → layer7_x).
+        candidates = [tf_name, plural(tf_name)]
+        candidates += [re.sub(r"_(\d)", r"\1", c) for c in candidates]
+        py = next((c for c in candidates if c in sdk), None)
         if py is None and tf_name == "terraform_labels" and "pulumi_labels" in sdk:
             py = "pulumi_labels"  # pulumi-gcp's rename
         field_meta = (meta.get("fields") or {}).get(tf_name, {})
