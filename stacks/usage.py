@@ -59,6 +59,11 @@ class UsageProfile(_Settings):
     # VPC flow logs, and custom metric volume written by the application.
     log_gib: float = Field(10, ge=0)  # ours
     flow_log_gib: float = Field(1, ge=0)  # ours
+    # The VPC's logged deny-all ingress rule: nothing outside reaches its private addresses, so
+    # little is denied. DNS query logs: the queries of the connector's VMs and of Cloud Run
+    # egress through it (one log entry, about 1 KiB, per query).
+    firewall_log_gib: float = Field(0.1, ge=0)  # ours
+    dns_query_log_gib: float = Field(0.5, ge=0)  # ours
     custom_metric_mib: float = Field(1, ge=0)  # ours
 
     # Give this stack the billing account's monthly free allotments (Cloud Run, Secret Manager,

@@ -490,6 +490,8 @@ def seed_prod_total(document: dict) -> float:
         "registry 5 GB": 4.5 * 0.10,
         "alert conditions": conditions * 1.50 + conditions * SECONDS / 30 / 1e6 * 0.35,
         "flow logs 1 GiB": 1 * 0.25,
+        "firewall logs 0.1 GiB (vended network logs)": 0.1 * 0.25,
+        "DNS query logs 0.5 GiB (inside the 50 GiB free with the 10 GiB of other logs)": 0,
     }
     return sum(items.values())
 
@@ -520,12 +522,9 @@ def test_prod_total_under_the_seed_usage(prod_doc):
         "Artifact Registry",
         "Monitoring & Logging",
     }
-    # Unpriced, and saying so: the flow logs' network telemetry, and (until the estimator has
-    # rules for them) the VPC's deny-all firewall rule and DNS logging policy.
+    # The only unpriced item is the flow logs' network telemetry, and it says so.
     assert [line.item for line in estimate.unpriced] == [
-        "VPC flow logs generation (network telemetry)",
-        "gcp:compute/firewall:Firewall",
-        "gcp:dns/policy:Policy",
+        "VPC flow logs generation (network telemetry)"
     ]
 
 

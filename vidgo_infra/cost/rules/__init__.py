@@ -40,6 +40,8 @@ RULES: dict[str, Rule] = {
     network.CONNECTOR: network.vpc_connector,
     network.SUBNETWORK: network.subnetwork,
     network.DNS_ZONE: network.dns_zone,
+    network.FIREWALL: network.firewall,
+    network.DNS_POLICY: network.dns_policy,
     load_balancing.GLOBAL_RULE: load_balancing.forwarding_rule,
     load_balancing.SECURITY_POLICY: load_balancing.security_policy,
     monitoring.ALERT_POLICY: monitoring.alert_policy,

@@ -1,4 +1,5 @@
-"""Networking: static addresses, the VPC connector, VPC flow logs, DNS zones, direct egress."""
+"""Networking: static addresses, the VPC connector, VPC flow logs, firewall logs, DNS zones and
+query logging, direct egress."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ ADDRESS = "gcp:compute/address:Address"
 CONNECTOR = "gcp:vpcaccess/connector:Connector"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 DNS_ZONE = "gcp:dns/managedZone:ManagedZone"
+FIREWALL = "gcp:compute/firewall:Firewall"
+DNS_POLICY = "gcp:dns/policy:Policy"
 
 
 def static_address(ctx: Context, name: str, resource: dict[str, Any]) -> None:
@@ -55,6 +58,22 @@ def subnetwork(ctx: Context, name: str, resource: dict[str, Any]) -> None:
     ctx.charge(group, name, "VPC flow logs storage", sku, flow, USAGE, "global")
     why = "network telemetry pricing is not in vidgo_infra/prices.yaml"
     ctx.unpriced(group, name, "VPC flow logs generation (network telemetry)", why, USAGE)
+
+
+def firewall(ctx: Context, name: str, resource: dict[str, Any]) -> None:
+    """A firewall rule is free; Firewall Rules Logging is a vended network log, like flow logs."""
+    if not resource["inputs"].get("logConfig"):
+        return
+    logs = ("firewall rules logging", "logging.vended_network_logs", ctx.usage.firewall_log_gib)
+    ctx.charge("Monitoring & Logging", name, *logs, USAGE, "global")
+
+
+def dns_policy(ctx: Context, name: str, resource: dict[str, Any]) -> None:
+    """A DNS server policy is free; its query logs are ordinary Cloud Logging volume."""
+    if not resource["inputs"].get("enableLogging"):
+        return
+    logs = ("DNS query logging", "logging.storage", ctx.usage.dns_query_log_gib)
+    ctx.charge("Monitoring & Logging", name, *logs, USAGE, "global")
 
 
 def dns_zone(ctx: Context, name: str, resource: dict[str, Any]) -> None:
