@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from stacks.usage import Budget, UsageProfile
 
@@ -129,10 +129,23 @@ CpuLimit = Annotated[str, _matches(r"\d+(\.\d+)?|\d+m", "a CPU limit like 1, 2, 
 MemoryLimit = Annotated[str, _matches(r"\d+(Mi|Gi)", "a memory limit like 512Mi or 2Gi")]
 
 
-class Settings(BaseModel):
-    """Unknown keys are errors: a typo in a stack file must not silently fall back to a default."""
+def _as_text(value: object) -> object:
+    # `pulumi config set --path ...env.DEBUG true` writes a YAML boolean; the variable is text.
+    return str(value).lower() if isinstance(value, bool) else value
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+# An environment variable or a database flag: `pulumi config set --path` writes 100 or true
+# as YAML numbers and booleans, and the service or database receives them as text.
+Text = Annotated[str, BeforeValidator(_as_text)]
+
+
+class Settings(BaseModel):
+    """Unknown keys are errors: a typo in a stack file must not silently fall back to a default.
+
+    Numbers are accepted where text is meant (`cpu: 4`): `pulumi config set --path` writes them so.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class NetworkConfig(Settings):
@@ -221,7 +234,7 @@ class DatabaseConfig(Settings):
         "vidgo_user"
     )
     # Extra database flags, merged over the CIS baseline in components/database.py.
-    flags: dict[str, str] = {}
+    flags: dict[str, Text] = {}
     # Every client connects through the Cloud SQL connector (the /cloudsql socket of Cloud Run
     # services and jobs), which presents a client certificate: require one.
     ssl_mode: Literal["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"] = (
@@ -358,7 +371,7 @@ class ServiceConfig(Settings):
     cpu_idle: bool = True
     startup_cpu_boost: bool = True
     health_path: Annotated[str, _matches(r"/\S*", "a path starting with /")] = "/health"
-    env: dict[str, str] = {}
+    env: dict[str, Text] = {}
 
     @model_validator(mode="after")
     def _bounds(self) -> ServiceConfig:
@@ -376,7 +389,7 @@ class ApiServiceConfig(ServiceConfig):
     min_instances: int = Field(1, ge=0, le=100)
     max_instances: int = Field(10, ge=1, le=1000)
     concurrency: int = Field(100, ge=1, le=1000)
-    env: dict[str, str] = {"ENVIRONMENT": "production"}
+    env: dict[str, Text] = {"ENVIRONMENT": "production"}
 
 
 class WebServiceConfig(ServiceConfig):

@@ -1,17 +1,23 @@
-"""Stack config → `PlatformConfig`, or one clear message per problem.
+"""Stack config → `PlatformConfig`, or one clear line per problem.
 
 Settings are read through Pulumi's config, so `pulumi config set --path database.tier db-f1-micro`
 works as users expect. Each top-level field of the model is one key in the project's namespace
 (`vidgo-infra:database`); the GCP project and region are the provider's own `gcp:project` and
 `gcp:region`. Application secret values are secret keys named after the secret
 (`pulumi config set --secret SENDGRID_API_KEY ...`) and never enter the model.
+
+`validate` is the one entry point: the program (`load_stack`), the `vidgo-infra` tool (offline,
+from the stack file) and the tests all validate a stack's config through it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pydantic import ValidationError
@@ -21,12 +27,42 @@ from stacks.config import PlatformConfig
 PROJECT_KEYS = {"project": "gcp:project", "region": "gcp:region"}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One invalid setting: where (config key, then the path inside its value) and what is wrong."""
+
+    location: tuple[str | int, ...]  # ("vidgo-infra:monitoring", "notification_emails", 0)
+    message: str
+
+    @property
+    def key(self) -> str:
+        """The key as `pulumi config set --path` takes it: `vidgo-infra:a.b[0]`."""
+        return config_path(self.location)
+
+
+def config_path(location: tuple[str | int, ...]) -> str:
+    head, *rest = location
+    path = str(head)
+    for part in rest:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
+            path += f".{part}"
+        else:
+            path += f"[{json.dumps(part)}]"
+    return path
+
+
 class ConfigError(pulumi.RunError):
     """Invalid stack config. A RunError, so `pulumi up` prints the message without a traceback."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
+    def __init__(self, stack_file: str, located: list[Problem]):
+        self.stack_file = stack_file
+        self.located = located
+        self.problems = [f"{stack_file}: {p.key}: {p.message}" for p in located]
+        super().__init__(
+            "invalid stack configuration:\n" + "\n".join(f"  {p}" for p in self.problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -38,55 +74,57 @@ class StackInputs:
 
 def load_stack() -> StackInputs:
     """Read and validate the current stack's config. Raises ConfigError before any resource."""
-    project, stack = pulumi.get_project(), pulumi.get_stack()
-    stack_file = f"Pulumi.{stack}.yaml"
-    raw, unknown = _read_namespace(project)
-    problems: list[str] = []
-    gcp = pulumi.Config("gcp")
-    for field, key in PROJECT_KEYS.items():
-        value = gcp.get(key.split(":")[1])
-        if value is not None:  # when unset, the model reports it once (see _describe)
-            raw[field] = value
-    raw.setdefault("environment", stack)
-
-    config = None
-    try:
-        config = PlatformConfig.model_validate(raw)
-    except ValidationError as error:
-        problems += [_describe(item, project, stack_file) for item in error.errors()]
-    secret_names = (
-        config.app_secrets if config else PlatformConfig.model_fields["app_secrets"].default
-    )
-    allowed = ", ".join(sorted(PlatformConfig.model_fields.keys() - PROJECT_KEYS.keys()))
-    problems += [
-        f"{stack_file}: {project}:{key}: unknown key (allowed: {allowed}, or an app secret's name)"
-        for key in sorted(unknown - set(secret_names))
-    ]
-    if problems or config is None:
-        raise ConfigError(problems)
-
+    config = validate(_all_config(), pulumi.get_project(), pulumi.get_stack())
     app_config = pulumi.Config()
     values = {name: app_config.get_secret(name) for name in config.app_secrets}
     return StackInputs(config, {name: value for name, value in values.items() if value is not None})
 
 
-def _read_namespace(project: str) -> tuple[dict, set[str]]:
-    """The stack's `<project>:<key>` values (JSON decoded) by model field, and the unknown keys."""
+def validate(values: Mapping[str, Any], project: str, stack: str) -> PlatformConfig:
+    """A stack's config as Pulumi hands it to a program (full key → string, objects as JSON)
+    → the validated model. Raises ConfigError with every problem, each on one line."""
+    stack_file = f"Pulumi.{stack}.yaml"
     fields = PlatformConfig.model_fields.keys() - PROJECT_KEYS.keys()
-    raw: dict = {}
-    unknown: set[str] = set()
-    for full_key, value in _all_config().items():
+    raw: dict[str, Any] = {}
+    unknown: list[str] = []
+    for full_key, value in values.items():
         namespace, _, key = full_key.partition(":")
-        if namespace != project:
+        if full_key in PROJECT_KEYS.values():
+            raw[key] = value
+        elif namespace != project:
             continue
-        if key not in fields:
-            unknown.add(key)
-            continue
-        try:
-            raw[key] = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
-            raw[key] = value  # a plain string such as a domain name
-    return raw, unknown
+        elif key not in fields:
+            unknown.append(key)
+        else:
+            raw[key] = _decoded(value)
+    raw.setdefault("environment", stack)
+
+    problems: list[Problem] = []
+    config = None
+    try:
+        config = PlatformConfig.model_validate(raw)
+    except ValidationError as error:
+        problems += [_describe(item, project) for item in error.errors()]
+    secret_names = (
+        config.app_secrets if config else PlatformConfig.model_fields["app_secrets"].default
+    )
+    allowed = ", ".join(sorted(fields))
+    problems += [
+        Problem((f"{project}:{key}",), f"unknown key; allowed: {allowed}, or an app secret's name")
+        for key in sorted(set(unknown) - set(secret_names))
+    ]
+    if problems or config is None:
+        raise ConfigError(stack_file, problems)
+    return config
+
+
+def _decoded(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # a plain string such as a domain name
 
 
 def _all_config() -> dict[str, str]:
@@ -95,24 +133,41 @@ def _all_config() -> dict[str, str]:
     return {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
 
 
-def _describe(error: dict, project: str, stack_file: str) -> str:
-    location = [str(part) for part in error["loc"]]
-    field = location[0] if location else ""
-    key = PROJECT_KEYS.get(field, f"{project}:{field}")
-    path = ".".join([key, *location[1:]])
+def _describe(error: Mapping[str, Any], project: str) -> Problem:
+    location: list[str | int] = list(error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     # Cross-field validators name the offending sub-key first: "connector_range: must be a /28".
     # A model-wide validator (field "") may name a nested key: "edge.armor.owasp_mode: ...".
     head, sep, rest = message.partition(": ")
     if sep and all(part.isidentifier() for part in head.split(".")):
-        path, message = (f"{path}.{head}" if field else f"{key}{head}"), rest
+        location, message = [*location, *head.split(".")], rest
+    field = str(location[0]) if location else "?"
+    key = PROJECT_KEYS.get(field, f"{project}:{field}")
     if error["type"] == "extra_forbidden":
-        message = f"unknown key (allowed: {', '.join(_allowed_keys(error['loc']))})"
+        message = f"unknown key; allowed: {', '.join(_allowed_keys(error['loc']))}"
     elif error["type"] == "missing" and field in PROJECT_KEYS:
-        message = f"required (set it with `pulumi config set {key}`)"
+        message = f"required; set it with `pulumi config set {key} VALUE`"
     elif error["type"] == "missing":
         message = "required"
-    return f"{stack_file}: {path}: {message}"
+    else:
+        message = _with_value(message, error.get("input"))
+    return Problem((key, *location[1:]), message)
+
+
+def _with_value(message: str, value: Any) -> str:
+    """Pydantic's "Input should be X" → "got <the value>; must be X", without class names."""
+    message = re.sub(r" or instance of \w+", "", message)
+    message = message.replace("a valid dictionary", "a mapping of settings (key: value)")
+    if not message.startswith("Input should be "):
+        return message
+    return f"got {_shown(value)}; must be {message.removeprefix('Input should be ')}"
+
+
+def _shown(value: Any) -> str:
+    text = (
+        json.dumps(value) if isinstance(value, dict | list | bool) or value is None else repr(value)
+    )
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _allowed_keys(location: tuple[str | int, ...]) -> list[str]:

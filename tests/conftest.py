@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from vidgo_infra.offline import Run, run_program, stack_config
+
+# This checkout. The tool acts on the project in the current directory, as `pulumi` does, and
+# the tests run from here (`make test`).
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def deep_merge(base: Any, change: Any) -> Any:

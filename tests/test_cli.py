@@ -1,15 +1,18 @@
-"""The vidgo-infra command: the offline plan, its --json inventory, diff and snapshot."""
+"""The vidgo-infra command: the offline plan, its --json inventory, diff and snapshot; the project
+it acts on, and one line for every mistake."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import config_with
+from tests.conftest import ROOT
 from vidgo_infra import inventory, offline
 from vidgo_infra.cli import main
 from vidgo_infra.offline import PLACEHOLDER_IP
@@ -41,8 +44,9 @@ def test_plan_lists_every_resource_under_its_component(staging_plan, staging):
 
 def test_plan_shows_key_settings_and_protection(staging_plan):
     instance = next(line for line in staging_plan.splitlines() if "  database-instance" in line)
+    settings = staging_plan.split("  database-instance")[1].split("\n├─")[0]
     assert "tier=db-f1-micro" in instance
-    assert "public_ip=False" in instance
+    assert "public_ip=False" in settings  # on the resource's continuation line
     assert "[protected]" not in staging_plan  # staging protects nothing
     connector = next(line for line in staging_plan.splitlines() if "network-connector" in line)
     assert "range=10.8.0.0/28" in connector
@@ -103,19 +107,11 @@ def test_plan_json_redacts_every_secret(capsys):
         assert stand_in not in text
 
 
-def test_invalid_config_exits_2_with_the_key_and_no_traceback(monkeypatch, capsys):
-    broken = config_with("staging", {"vidgo-infra:network": {"connector_range": "10.8.0.0/24"}})
-    monkeypatch.setattr(offline, "stack_config", lambda stack, root=offline.ROOT: broken)
-    assert main(["plan", "staging"]) == 2
-    captured = capsys.readouterr()
-    assert "Pulumi.staging.yaml: vidgo-infra:network.connector_range" in captured.err
-    assert "/28" in captured.err
-    assert "Traceback" not in captured.err + captured.out
-
-
-def test_unknown_stack_exits_2(capsys):
+def test_unknown_stack_exits_2_naming_the_stacks_there_are(capsys):
     assert main(["plan", "nosuchstack"]) == 2
-    assert "no stack file Pulumi.nosuchstack.yaml" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Pulumi.nosuchstack.yaml: no such stack file" in err
+    assert err.strip().endswith("prod, staging") and err.count("\n") == 1
 
 
 def test_diff_between_stacks_names_changed_properties(capsys):
@@ -124,7 +120,7 @@ def test_diff_between_stacks_names_changed_properties(capsys):
     assert main(["diff", prod, staging]) == 0
     out = capsys.readouterr().out
     changed = out.split("~ gcp:sql/databaseInstance:DatabaseInstance  database-instance")[1]
-    assert "inputs.settings.tier: 'db-g1-small' → 'db-f1-micro'" in changed.split("\n~ ")[0]
+    assert 'inputs.settings.tier: "db-g1-small" → "db-f1-micro"' in changed.split("\n~ ")[0]
     # www exists only in prod: its certificate is removed going to staging.
     assert (
         "- gcp:compute/managedSslCertificate:ManagedSslCertificate  edge-cert-www-vidgo-ai" in out
@@ -149,7 +145,238 @@ def test_diff_of_identical_inventories_says_so(capsys):
     assert "No differences" in capsys.readouterr().out
 
 
-def test_snapshot_writes_the_inventory_the_snapshot_test_compares(tmp_path, monkeypatch, staging):
-    monkeypatch.setattr(inventory, "SNAPSHOTS", tmp_path)
-    assert main(["snapshot", "staging"]) == 0
-    assert (tmp_path / "staging.yaml").read_text() == inventory.dump(inventory.inventory(staging))
+def test_snapshot_writes_the_inventory_the_snapshot_test_compares(tmp_path, staging):
+    project = linked_project(tmp_path, staging=(ROOT / "Pulumi.staging.yaml").read_text())
+    assert main(["-C", str(project), "snapshot", "staging"]) == 0
+    written = project / "tests" / "snapshots" / "staging.yaml"  # inside the project acted on
+    assert written.read_text() == inventory.dump(inventory.inventory(staging))
+
+
+# --- the project it acts on ----------------------------------------------------------------------
+
+
+def linked_project(where: Path, **stack_files: str) -> Path:
+    """A project folder with its own stack files and this checkout's program (linked, so the
+    tests' process, which has imported it already, may act on it)."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for package in ("infra", "stacks", "components"):
+        (where / package).symlink_to(ROOT / package)
+    for stack, text in stack_files.items():
+        (where / f"Pulumi.{stack}.yaml").write_text(text)
+    return where
+
+
+def staging_file(replace: str = "", by: str = "") -> str:
+    text = (ROOT / "Pulumi.staging.yaml").read_text()
+    assert replace in text
+    return text.replace(replace, by)
+
+
+def run_tool(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_plan_reads_the_stack_file_of_the_project_it_runs_in(tmp_path, capsys, monkeypatch):
+    project = linked_project(
+        tmp_path / "clone",
+        staging=staging_file("tier: db-f1-micro", "tier: db-custom-1-3840"),
+    )
+    (project / "docs").mkdir()
+    monkeypatch.chdir(project / "docs")  # found from a subfolder, as `pulumi` finds it
+    status, out, _ = run_tool(capsys, "plan", "staging")
+    assert status == 0
+    assert "tier=db-custom-1-3840" in out
+    assert f"Project {project}, stack file {project / 'Pulumi.staging.yaml'}." in out
+
+
+def test_no_project_here_is_one_line(tmp_path, capsys):
+    status, out, err = run_tool(capsys, "-C", str(tmp_path), "plan", "staging")
+    assert status == 2 and out == ""
+    assert err == (
+        f"vidgo-infra: {tmp_path}: no Pulumi.yaml here or in any parent folder; "
+        "run inside a Pulumi project or give one with -C DIR\n"
+    )
+
+
+def test_version_and_help_work_anywhere(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert re.fullmatch(r"vidgo-infra \d+\.\d+\.\d+\n", capsys.readouterr().out)
+
+
+# --- every mistake is one line --------------------------------------------------------------------
+
+TIER = "    tier: db-f1-micro\n"
+
+# (what the stack file says, the line:col and what the one line must say)
+BROKEN_STACK_FILES = [
+    pytest.param(
+        staging_file(TIER, "    tier: db-f1-micro: x\n"),
+        r"\d+:\d+: YAML syntax error: mapping values are not allowed here",
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        staging_file(TIER, "\ttier: db-f1-micro\n"),
+        r"\d+:\d+: a tab character; YAML indents with spaces only",
+        id="tab",
+    ),
+    pytest.param(
+        "config:\n  - gcp:project: vidgo-ai-staging\n",
+        r"1:1: config is a list; config: must map keys to values",
+        id="config-as-a-list",
+    ),
+    pytest.param(
+        "- config: {}\n",
+        r"1:1: the file is a list; a stack file is a mapping",
+        id="top-level-list",
+    ),
+    pytest.param(
+        staging_file() + "  vidgo-infra:database:\n    tier: db-g1-small\n",
+        r"\d+:3: duplicate key vidgo-infra:database \(lines 11 and \d+\); one entry per key",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        staging_file(TIER, "    tier: db-f1-micro\n    tier: db-g1-small\n"),
+        r"13:5: duplicate key tier \(lines 12 and 13\)",
+        id="duplicate-nested-key",
+    ),
+    pytest.param(
+        staging_file("connector_machine_type: f1-micro", "connector_machine_type: n1"),
+        r"\d+:5: vidgo-infra:network.connector_machine_type: got 'n1'; must be 'f1-micro',",
+        id="invalid-value-at-its-line",
+    ),
+    pytest.param(
+        staging_file("      - ops@vidgo.ai", "      - ops@vidgo.ai\n      - ops"),
+        r"\d+:9: vidgo-infra:monitoring.notification_emails\[1\]: 'ops' is not an e-mail address",
+        id="pasteable-list-path",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BROKEN_STACK_FILES)
+def test_a_broken_stack_file_is_one_line_at_its_place_and_exit_2(tmp_path, capsys, text, expected):
+    project = linked_project(tmp_path, staging=text)
+    status, out, err = run_tool(capsys, "-C", str(project), "plan", "staging")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1, err
+    assert re.fullmatch(f"{re.escape(str(project / 'Pulumi.staging.yaml'))}:{expected}.*\n", err)
+    assert "Traceback" not in err and "Error(" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan"], "vidgo-infra: the following arguments are required: stack; see"),
+        (["plan", "staging", "--jsn"], "vidgo-infra: unrecognized arguments: --jsn"),
+        (["plann", "staging"], "vidgo-infra: argument COMMAND: invalid choice: 'plann'"),
+        (["diff", "prod", "nope.yaml"], "vidgo-infra diff: nope.yaml: no such file"),
+        (["diff", "--snapshot", "qa"], "vidgo-infra diff: Pulumi.qa.yaml: no such stack file"),
+        (["snapshot"], "vidgo-infra snapshot: name a stack, or --all"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, message):
+    status, out, err = run_tool(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith(message) and err.count("\n") == 1, err
+
+
+def test_a_file_that_is_not_an_inventory_is_one_line(tmp_path, capsys):
+    (tmp_path / "x.yaml").write_text("version: 1\nresources: []\n")
+    status, _, err = run_tool(capsys, "diff", str(tmp_path / "x.yaml"), str(tmp_path / "x.yaml"))
+    assert status == 2
+    assert err == f"{tmp_path / 'x.yaml'}:2:1: resources must be a mapping\n"
+
+
+# --- what Pulumi's CLI writes is accepted ---------------------------------------------------------
+
+
+def test_numbers_written_by_config_set_path_are_accepted_where_text_is_meant(tmp_path, capsys):
+    # `pulumi config set --path services.api.cpu 4` (and env values, database flags) write numbers.
+    text = (
+        staging_file('      cpu: "1"\n', "      cpu: 4\n")
+        .replace(
+            "        ENVIRONMENT: staging\n",
+            "        ENVIRONMENT: staging\n        WORKERS: 3\n        DEBUG: true\n",
+        )
+        .replace(
+            "    log_retention_days: 1\n",
+            "    log_retention_days: 1\n    flags: {work_mem: 4096}\n",
+        )
+    )
+    project = linked_project(tmp_path, staging=text)
+    status, out, err = run_tool(capsys, "-C", str(project), "plan", "staging", "--json")
+    assert status == 0, err
+    resources = json.loads(out)["resources"]
+    container = resources["api-service"]["inputs"]["template"]["containers"][0]
+    assert container["resources"]["limits"]["cpu"] == "4"
+    env = {e["name"]: e.get("value") for e in container["envs"]}
+    assert env["WORKERS"] == "3" and env["DEBUG"] == "true"
+    flags = resources["database-instance"]["inputs"]["settings"]["databaseFlags"]
+    assert {"name": "work_mem", "value": "4096"} in flags
+
+
+def test_a_nested_secret_is_accepted_offline_and_stays_secret(tmp_path, capsys):
+    # `pulumi config set --secret --path services.api.env.TOKEN ...` nests {secure: ...}.
+    secure = "v1:ZmFrZQ==:bm90LWEtcmVhbC1jaXBoZXJ0ZXh0"
+    text = staging_file(
+        "        ENVIRONMENT: staging\n",
+        f"        ENVIRONMENT: staging\n        TOKEN:\n          secure: {secure}\n",
+    )
+    project = linked_project(tmp_path, staging=text)
+    _, secret_keys = offline.stack_config("staging", project)
+    assert "vidgo-infra:services" in secret_keys
+    status, out, err = run_tool(capsys, "-C", str(project), "plan", "staging", "--json")
+    assert status == 0, err
+    container = json.loads(out)["resources"]["api-service"]["inputs"]["template"]["containers"][0]
+    assert {e["name"]: e.get("value") for e in container["envs"]}["TOKEN"] == "[secret]"
+    assert secure not in out and "offline-stand-in" not in out
+
+
+# --- diff --exit-code -----------------------------------------------------------------------------
+
+
+def test_diff_exit_code_is_0_none_2_differences_1_error(capsys):
+    prod, staging = (str(inventory.snapshot_path(s)) for s in ("prod", "staging"))
+    assert main(["diff", "--exit-code", prod, prod]) == 0
+    assert main(["diff", "--exit-code", prod, staging]) == 2
+    assert main(["diff", "--exit-code", prod, "nope.yaml"]) == 1
+    assert main(["diff", prod, staging]) == 0  # without --exit-code, differences are not a failure
+    capsys.readouterr()
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def test_plan_fits_120_columns_and_marks_every_stand_in(staging_plan):
+    too_long = [line for line in staging_plan.splitlines() if len(line) > 120]
+    assert not too_long, too_long
+    stand_ins = offline.STAND_INS - {"-----MOCK CA-----"}
+    assert "10.16.1.4" in stand_ins  # the redis host the mocks make up
+    for value in stand_ins:
+        assert value not in staging_plan, value
+    assert "-mock-" not in staging_plan
+
+
+def test_stack_outputs_print_as_json(staging_plan):
+    outputs = staging_plan.split("Stack outputs:\n")[1].split("\n\n")[0].splitlines()
+    values = dict(line.strip().split(": ", 1) for line in outputs)
+    assert json.loads(values["hosts"]) == ["staging.vidgo.ai", "api.staging.vidgo.ai"]
+    assert json.loads(values["service_urls.api"]) == "https://api.staging.vidgo.ai"
+    assert values["redis_host"] == "(known after pulumi up)"
+
+
+def test_each_program_warning_is_printed_once(capsys, tmp_path):
+    project = linked_project(tmp_path, qa=staging_file())
+    handler = offline._program_log("qa").handlers[0]
+    handler.seen.clear()
+    for _ in range(2):
+        assert main(["-C", str(project), "plan", "qa", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("no value in the stack config for SECRET_KEY") == 1
+    assert "WARNING: stack qa: " in err
+    assert max(len(line) for line in err.splitlines()) <= 120

@@ -3,6 +3,7 @@ says, and a bad config stops the program before any resource with one message pe
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -13,8 +14,8 @@ import yaml
 
 from stacks.config import PlatformConfig
 from stacks.loader import PROJECT_KEYS, ConfigError
-from tests.conftest import run_with
-from vidgo_infra.offline import ROOT, Run, project_name, run_program, stacks
+from tests.conftest import ROOT, run_with
+from vidgo_infra.offline import Run, project_name, run_program, stacks
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 STACK_RESOURCE = "pulumi:pulumi:Stack"
@@ -207,14 +208,35 @@ INVALID = [
         "staging",
         {"vidgo-infra:database": {"tier": 5}},
         "vidgo-infra:database.tier",
-        "valid string",
-        id="tier-not-a-string",
+        "'5' is not a Cloud SQL Enterprise tier: db-f1-micro",
+        id="tier-not-a-tier",
+    ),
+    pytest.param(
+        "staging",
+        {"vidgo-infra:database": "db-f1-micro"},
+        "vidgo-infra:database",
+        "got 'db-f1-micro'; must be a mapping of settings (key: value)",
+        id="section-not-a-mapping",
+    ),
+    pytest.param(
+        "staging",
+        {"vidgo-infra:monitoring": {"notification_emails": ["ops@vidgo.ai", "ops"]}},
+        "vidgo-infra:monitoring.notification_emails[1]",
+        "'ops' is not an e-mail address",
+        id="list-item-pasteable-path",
+    ),
+    pytest.param(
+        "staging",
+        {"vidgo-infra:dns_zone": "example.com"},
+        "vidgo-infra:domain",
+        "staging.vidgo.ai is not inside dns_zone example.com",
+        id="cross-field-at-the-top",
     ),
     pytest.param(
         "staging",
         {"vidgo-infra:redis": {"memory_size_gb": "big"}},
         "vidgo-infra:redis.memory_size_gb",
-        "valid integer",
+        "got 'big'; must be a valid integer",
         id="memory-not-an-integer",
     ),
     pytest.param(
@@ -311,7 +333,7 @@ INVALID = [
     pytest.param(
         "staging",
         {"vidgo-infra:media": {"lifecycle": [{"action": "SetStorageClass", "age_days": 30}]}},
-        "vidgo-infra:media.lifecycle.0.storage_class",
+        "vidgo-infra:media.lifecycle[0].storage_class",
         "required with action SetStorageClass",
         id="lifecycle-move-without-class",
     ),
@@ -334,6 +356,7 @@ def test_invalid_config_is_rejected_with_one_message_naming_key_file_and_what_is
     assert problem.startswith(f"Pulumi.{stack}.yaml: {key}: "), problem
     assert allowed in problem.removeprefix(f"Pulumi.{stack}.yaml: {key}: "), problem
     assert problem in str(error)
+    assert not re.search(r"\b[A-Z][a-z]+Config\b|instance of", problem), problem  # no class names
 
 
 def test_every_problem_is_reported_once():

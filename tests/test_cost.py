@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from stacks.usage import Budget, UsageProfile
-from tests.conftest import run_with
+from tests.conftest import ROOT, run_with
 from vidgo_infra import cost
-from vidgo_infra.cost import command
+from vidgo_infra.cli import main
 from vidgo_infra.inventory import dump, inventory
+from vidgo_infra.project import Project, UsageError
+from vidgo_infra.stack import PlannedStack, stack_config
 
 PRICE_FILE = yaml.safe_load(
     (Path(__file__).parent.parent / "vidgo_infra" / "prices.yaml").read_text()
@@ -528,8 +531,14 @@ def test_prod_total_under_the_seed_usage(prod_doc):
     ]
 
 
+def settings(stack: str, root: Path = ROOT) -> tuple[UsageProfile, Budget]:
+    """The stack's usage and budget, validated with the rest of its config (stacks/loader.py)."""
+    config = stack_config(Project(root), stack).config
+    return config.usage, config.budget
+
+
 def test_prod_usage_in_the_stack_file_is_the_seed_usage():
-    usage, _ = cost.stack_settings("prod")
+    usage, _ = settings("prod")
     seed = UsageProfile()
     assert (
         (usage.api_requests, usage.storage_gb, usage.storage_operations, usage.egress_gb)
@@ -544,8 +553,8 @@ def test_prod_usage_in_the_stack_file_is_the_seed_usage():
 
 
 def test_staging_is_cheaper_than_prod(prod_doc, staging_doc):
-    prod_usage, _ = cost.stack_settings("prod")
-    staging_usage, _ = cost.stack_settings("staging")
+    prod_usage, _ = settings("prod")
+    staging_usage, _ = settings("staging")
     prod_total = cost.estimate(prod_doc, prod_usage).total
     staging_total = cost.estimate(staging_doc, staging_usage).total
     assert staging_total < prod_total
@@ -573,82 +582,107 @@ def test_raising_api_min_instances_from_one_to_two_costs_one_idle_instance(prod_
 
 
 def args(stack="prod", json=False, against=None):
-    return argparse.Namespace(stack=stack, json=json, against=against)
+    return argparse.Namespace(stack=stack, json=json, against=against, project=Project(ROOT))
 
 
-@pytest.fixture
-def small_stack(monkeypatch):
+SMALL = doc(cache=(REDIS, {"memorySizeGb": 1, "region": TAIWAN}))  # one Basic 1 GB Redis
+
+
+def report(budget: Budget, saved=None, **options) -> int:
     """`cost` on a one-resource inventory with a chosen budget: no program run needed."""
-    document = doc(cache=(REDIS, {"memorySizeGb": 1, "region": TAIWAN}))
-
-    def use(budget: Budget):
-        monkeypatch.setattr(command, "stack_settings", lambda stack: (UsageProfile(), budget))
-        monkeypatch.setattr(command, "_program_inventory", lambda stack: document)
-        return document
-
-    return use
+    return cost.print_estimate(args(**options), SMALL, UsageProfile(), budget, saved)
 
 
-def test_budget_guard_exits_1_over_budget_and_says_by_how_much(small_stack, capsys):
-    small_stack(Budget(monthly_usd=40))
-    assert cost.run(args()) == 1
+def test_budget_guard_exits_1_over_budget_and_says_by_how_much(capsys):
+    assert report(Budget(monthly_usd=40)) == 1
     out, err = capsys.readouterr()
     over = 730 * 0.064 - 40  # $6.72
-    assert f"by ${over:,.2f}" in out and f"by ${over:,.2f}" in err
+    assert f"by ${over:,.2f}" in out
+    # Said once: a terminal shows stdout and stderr together.
+    assert (out + err).count("Budget: OVER") == 1
 
 
-def test_budget_guard_exits_0_within_budget_or_without_one(small_stack, capsys):
-    small_stack(Budget(monthly_usd=50))
-    assert cost.run(args()) == 0
+def test_budget_guard_exits_0_within_budget_or_without_one(capsys):
+    assert report(Budget(monthly_usd=50)) == 0
     assert "$3.28 to spare" in capsys.readouterr().out
-    small_stack(Budget())
-    assert cost.run(args()) == 0
+    assert report(Budget()) == 0
 
 
-def test_json_output_has_lines_totals_and_budget(small_stack, capsys):
-    small_stack(Budget(monthly_usd=40))
-    assert cost.run(args(json=True)) == 1
-    document = json.loads(capsys.readouterr().out)
+def test_json_output_has_lines_totals_and_budget(capsys):
+    assert report(Budget(monthly_usd=40), json=True) == 1
+    out, err = capsys.readouterr()
+    document = json.loads(out)
     assert document["total_usd"] == round(730 * 0.064, 2)
-    assert document["budget"] == {
-        "monthly_usd": 40,
-        "over": True,
-        "over_by_usd": pytest.approx(6.72),
-    }
+    assert document["budget"] == {"monthly_usd": 40, "over": True, "over_by_usd": 6.72}
     (line,) = [line for line in document["lines"] if line["resource"] == "cache"]
     assert line["sku"] == "memorystore.redis.basic.m1" and line["kind"] == "fixed"
+    assert "Budget: OVER" in err  # the reason for exit status 1, beside machine-readable stdout
 
 
-def test_against_a_saved_inventory_prints_the_change(small_stack, tmp_path, capsys):
-    current = small_stack(Budget())
-    saved = copy.deepcopy(current)
+def test_json_money_is_rounded_to_the_cent(capsys, prod_doc):
+    assert cost.print_estimate(args(json=True), prod_doc, UsageProfile(), Budget(), prod_doc) == 0
+    document = json.loads(capsys.readouterr().out)
+
+    def money(value, key=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from money(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                yield from money(v, key)
+        elif isinstance(value, float) and key.endswith("_usd") and key != "unit_usd":
+            yield key, value
+
+    amounts = list(money(document))
+    assert len(amounts) > 20
+    assert all(round(v, 2) == v for _, v in amounts), [a for a in amounts if round(a[1], 2) != a[1]]
+
+
+def test_against_a_saved_inventory_prints_the_change(tmp_path, capsys):
+    saved = copy.deepcopy(SMALL)
     saved["resources"]["cache"]["inputs"]["memorySizeGb"] = 2
     path = tmp_path / "prod.yaml"
     path.write_text(dump(saved))
-    assert cost.run(args(against=str(path))) == 0
+    assert report(Budget(), saved, against=str(path)) == 0
     out = capsys.readouterr().out
     assert "-$46.72" in out
     assert "$93.44 [BASIC 2 GB, capacity tier M1] -> $46.72 [BASIC 1 GB" in out
 
 
-def test_bad_input_exits_2(small_stack, tmp_path, capsys):
-    assert cost.run(args(stack="no-such-stack")) == 2
-    assert "no stack file" in capsys.readouterr().err
-    small_stack(Budget())
-    assert cost.run(args(against=str(tmp_path / "missing.yaml"))) == 2
+def test_against_another_stacks_inventory_says_whose_usage_prices_it(capsys):
+    saved = {**copy.deepcopy(SMALL), "stack": "staging"}
+    assert report(Budget(), saved, stack="prod", against="tests/snapshots/staging.yaml") == 0
+    note = capsys.readouterr().out.splitlines()[0]
+    assert "stack staging's inventory" in note and "under prod's usage" in note
+
+
+def test_bad_input_exits_2_before_any_program_runs(tmp_path, capsys):
+    assert main(["cost", "no-such-stack"]) == 2
+    assert "Pulumi.no-such-stack.yaml: no such stack file" in capsys.readouterr().err
+    started = time.monotonic()
+    assert main(["cost", "prod", "--against", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml: no such file" in capsys.readouterr().err
     (tmp_path / "bad.yaml").write_text("version: 7\n")
-    assert cost.run(args(against=str(tmp_path / "bad.yaml"))) == 2
+    assert main(["cost", "prod", "--against", str(tmp_path / "bad.yaml")]) == 2
+    assert "bad.yaml:1:1: not an inventory" in capsys.readouterr().err
+    assert time.monotonic() - started < 3  # refused before the program ran (about 10 s)
 
 
-def test_stack_settings_validate_usage_and_budget(tmp_path):
+def test_usage_and_budget_come_from_the_validated_stack_config(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: vidgo-infra\nruntime: python\n")
-    config = {"vidgo-infra:usage": {"api_requests": 7}, "vidgo-infra:budget": {"monthly_usd": 99}}
+    config = {
+        "gcp:project": "vidgo-ai-x",
+        "gcp:region": "asia-east1",
+        "vidgo-infra:usage": {"api_requests": 7},
+        "vidgo-infra:budget": {"monthly_usd": 99},
+    }
     (tmp_path / "Pulumi.x.yaml").write_text(yaml.safe_dump({"config": config}))
-    usage, budget = cost.stack_settings("x", tmp_path)
+    usage, budget = settings("x", tmp_path)
     assert usage.api_requests == 7 and budget.monthly_usd == 99
-    (tmp_path / "Pulumi.y.yaml").write_text("config:\n  vidgo-infra:usage:\n    api_requets: 7\n")
-    with pytest.raises(command.CostInputError, match="api_requets"):
-        cost.stack_settings("y", tmp_path)
+    config["vidgo-infra:usage"] = {"api_requets": 7}
+    (tmp_path / "Pulumi.y.yaml").write_text(yaml.safe_dump({"config": config}))
+    with pytest.raises(UsageError, match=r"Pulumi.y.yaml:\d+:\d+: vidgo-infra:usage.api_requets"):
+        settings("y", tmp_path)
 
 
 def test_a_billing_account_needs_an_amount():
@@ -657,9 +691,10 @@ def test_a_billing_account_needs_an_amount():
 
 
 def test_cost_of_the_real_staging_stack_runs_end_to_end(capsys):
-    assert cost.run(args(stack="staging")) == 0  # staging sets no budget
+    assert main(["cost", "staging"]) == 0  # within staging's budget
     out = capsys.readouterr().out
     assert "Monthly cost estimate of staging" in out and "Total $" in out
+    assert max(len(line) for line in out.splitlines()) <= 120
 
 
 def test_summary_is_the_total_and_the_top_lines(prod_doc):
@@ -668,9 +703,10 @@ def test_summary_is_the_total_and_the_top_lines(prod_doc):
     assert text[0].startswith(f"${estimate.total:,.2f} a month")
     assert "Memorystore" in text[1]  # the largest line
     assert len([line for line in text if line.lstrip().startswith("$")]) == 3 + 1
-    plan = cost.summary_for_stack("prod", prod_doc)
+    checked = stack_config(Project(ROOT), "prod")
+    planned = PlannedStack(**vars(checked), run=None, inventory=prod_doc)
+    plan = cost.summary_for_stack(planned)
     assert plan[0] == text[0] and plan[-1].startswith("Budget:")
-    assert cost.summary_for_stack("no-such-stack", prod_doc)[0].startswith("no estimate:")
 
 
 def test_a_cloud_billing_budget_is_free_and_prices_nothing(prod_doc):

@@ -8,6 +8,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,10 @@ from vidgo_infra.dns import Probe, Resolution
 FIXTURES = Path(__file__).parent / "fixtures"
 PROD_OUTPUTS = FIXTURES / "outputs-prod.json"
 STAGING_OUTPUTS = FIXTURES / "outputs-staging.json"
-PROD_IP = "34.120.1.2"
-STAGING_IP = "34.117.9.8"
+PROD_IP = "198.51.100.20"
+STAGING_IP = "198.51.100.30"
 PROD_HOSTS = ("vidgo.ai", "www.vidgo.ai", "api.vidgo.ai")  # the order the program exports
-PARKING_IP = "184.168.131.241"  # an address GoDaddy's parked pages answer on
+PARKING_IP = "192.0.2.80"  # stands in for the address GoDaddy's parked pages answer on
 
 
 @pytest.fixture(autouse=True)
@@ -171,7 +172,7 @@ def test_staging_steps_do_not_send_the_operator_to_productions_apex_record(capsy
     assert "named @" not in steps
     assert "parked page is an A record on @" not in steps
     assert "every AAAA record on staging, api.staging" in steps
-    assert "Add an A record named api.staging: Value 34.117.9.8, TTL 600 seconds" in steps
+    assert "Add an A record named api.staging: Value 198.51.100.30, TTL 600 seconds" in steps
 
 
 def test_the_programs_own_outputs_meet_the_dns_contract(prod, staging):
@@ -275,7 +276,7 @@ def test_outputs_file_that_is_not_json_or_missing(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--server", "8.8.8.8"], "--server is used with --check"),
+        (["--server", "192.0.2.53"], "--server is used with --check"),
         (["--check", "--server", "dns.google"], "'dns.google' is not an IP address"),
     ],
 )
@@ -294,7 +295,7 @@ def test_check_passes_when_every_record_points_at_the_ip_and_every_cert_is_valid
     assert [line.split()[:2] for line in records] == [["ok", h] for h in PROD_HOSTS]
     assert [line.split()[:2] for line in hosts] == [["ok", h] for h in PROD_HOSTS]
     assert prober.calls == [(host, PROD_IP) for host in PROD_HOSTS]
-    assert "Done: every record points at 34.120.1.2" in out
+    assert "Done: every record points at 198.51.100.20" in out
 
 
 def test_record_still_on_godaddy_parking_ip_is_shown_with_that_ip(capsys):
@@ -322,7 +323,8 @@ def test_aaaa_record_is_flagged_as_blocking_the_certificate(capsys):
     answers = {**ALL_POINTED, "vidgo.ai": resolved(ipv6=("2001:db8::1",))}
     status, records, _, _ = check_prod(capsys, answers)
     assert status == 1
-    [apex] = line_for(records, "vidgo.ai")
+    a_record, apex = line_for(records, "vidgo.ai")  # A and AAAA are judged separately
+    assert a_record.split()[0] == "ok"
     assert apex.split()[0] == "FAIL"
     assert "has AAAA 2001:db8::1" in apex
     assert "blocks the Google-managed certificate" in apex
@@ -432,7 +434,7 @@ def test_decode_follows_compressed_names_and_skips_the_cname():
         0xBEEF,
         [
             rr(b"\xc0\x0c", 5, b"\xc0\x10"),
-            rr(b"\xc0\x10", dns.QTYPE_A, bytes([34, 120, 1, 2])),
+            rr(b"\xc0\x10", dns.QTYPE_A, bytes([198, 51, 100, 20])),
             rr(b"\xc0\x10", dns.QTYPE_AAAA, bytes.fromhex("20010db8" + "0" * 23 + "1")),
         ],
     )
@@ -443,7 +445,7 @@ def test_decode_follows_compressed_names_and_skips_the_cname():
 
 def test_decode_reports_nxdomain_and_rejects_bad_replies():
     assert dns.decode_response(response(7, [], rcode=3), 7).rcode == 3
-    good = response(7, [rr(b"\xc0\x0c", dns.QTYPE_A, bytes([34, 120, 1, 2]))])
+    good = response(7, [rr(b"\xc0\x0c", dns.QTYPE_A, bytes([198, 51, 100, 20]))])
     with pytest.raises(dns.DnsError, match="does not answer this query"):
         dns.decode_response(good, 8)
     with pytest.raises(dns.DnsError, match="does not answer this query"):
@@ -480,11 +482,11 @@ class FakeDnsServer:
 def test_server_resolver_asks_for_a_and_aaaa():
     server = FakeDnsServer(
         {
-            ("vidgo.ai", dns.QTYPE_A): [bytes([34, 120, 1, 2])],
+            ("vidgo.ai", dns.QTYPE_A): [bytes([198, 51, 100, 20])],
             ("vidgo.ai", dns.QTYPE_AAAA): [bytes.fromhex("20010db8" + "0" * 23 + "1")],
         }
     )
-    resolver = dns.ServerResolver("8.8.8.8", exchange=server)
+    resolver = dns.ServerResolver("192.0.2.53", exchange=server)
     assert resolver("vidgo.ai") == Resolution(ipv4=(PROD_IP,), ipv6=("2001:db8::1",))
     assert server.queries == [("vidgo.ai", dns.QTYPE_A), ("vidgo.ai", dns.QTYPE_AAAA)]
     assert resolver("www.vidgo.ai") == Resolution(error="no such name (NXDOMAIN)")
@@ -497,16 +499,143 @@ def test_server_resolver_gives_up_after_its_tries():
         calls.append(query)
         raise TimeoutError("timed out")
 
-    resolver = dns.ServerResolver("8.8.8.8", exchange=silent, tries=2)
-    assert resolver("vidgo.ai") == Resolution(error="no answer from 8.8.8.8 after 2 tries")
+    resolver = dns.ServerResolver("192.0.2.53", exchange=silent, tries=2)
+    with pytest.raises(
+        dns.ResolverUnreachable, match=r"no answer from DNS server 192\.0\.2\.53 after 2"
+    ):
+        resolver("vidgo.ai")
     assert len(calls) == 2
 
 
 def test_check_with_server_option_uses_the_dns_client(capsys, monkeypatch):
-    a_record = [bytes([34, 120, 1, 2])]
+    a_record = [bytes([198, 51, 100, 20])]
     server = FakeDnsServer({(host, dns.QTYPE_A): a_record for host in PROD_HOSTS})
-    monkeypatch.setattr(dns, "udp_exchange", lambda address: server)
-    argv = ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", "8.8.8.8"]
+    monkeypatch.setattr(dns, "udp_exchange", lambda address, port, timeout: server)
+    argv = ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", "192.0.2.53"]
     assert dns_cli(argv, prober=FakeProber()) == 0
-    assert "DNS, as DNS server 8.8.8.8 answers:" in capsys.readouterr().out
+    assert "DNS, as DNS server 192.0.2.53 answers:" in capsys.readouterr().out
     assert {name for name, _ in server.queries} == set(PROD_HOSTS)
+
+
+def test_server_option_takes_a_port(capsys, monkeypatch):
+    server = FakeDnsServer(
+        {(host, dns.QTYPE_A): [bytes([198, 51, 100, 20])] for host in PROD_HOSTS}
+    )
+    asked = []
+
+    def exchange(address, port, timeout):
+        asked.append((address, port))
+        return server
+
+    monkeypatch.setattr(dns, "udp_exchange", exchange)
+    for option, where in [
+        ("192.0.2.53:5353", ("192.0.2.53", 5353)),
+        ("[2001:db8::53]:5353", ("2001:db8::53", 5353)),
+        ("2001:db8::53", ("2001:db8::53", 53)),
+    ]:
+        argv = ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", option]
+        assert dns_cli(argv, prober=FakeProber()) == 0
+        assert asked[-1] == where
+    capsys.readouterr()
+    argv = ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", "192.0.2.53:99999"]
+    assert dns_cli(argv) == 2
+    assert "the port must be a number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_a_server_that_never_answers_is_exit_2_not_not_done_yet(capsys, monkeypatch):
+    def silent(query: bytes) -> bytes:
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(dns, "udp_exchange", lambda address, port, timeout: silent)
+    argv = ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", "192.0.2.53"]
+    assert dns_cli(argv, prober=FakeProber()) == 2  # a wait loop on exit 1 would spin forever
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no answer from DNS server 192.0.2.53" in err
+
+
+def test_a_failed_aaaa_lookup_keeps_the_correct_a_answer():
+    a_only = FakeDnsServer({("vidgo.ai", dns.QTYPE_A): [bytes([198, 51, 100, 20])]})
+
+    def servfail_for_aaaa(query: bytes) -> bytes:
+        reply = bytearray(a_only(query))
+        if query.endswith(struct.pack("!HH", dns.QTYPE_AAAA, 1)):
+            reply[3] = (reply[3] & 0xF0) | 2  # SERVFAIL
+        return bytes(reply)
+
+    found = dns.ServerResolver("192.0.2.53", exchange=servfail_for_aaaa)("vidgo.ai")
+    assert found.ipv4 == (PROD_IP,)
+    assert found.ipv6_error == "192.0.2.53 answered SERVFAIL"
+    problems = dns.record_problems(found, PROD_IP)
+    assert problems == (
+        "AAAA lookup failed (192.0.2.53 answered SERVFAIL): "
+        "cannot tell whether an AAAA record blocks the certificate",
+    )
+
+
+def test_check_shows_a_right_a_record_as_ok_beside_an_aaaa_problem(capsys):
+    answers = {**ALL_POINTED, "vidgo.ai": Resolution(ipv4=(PROD_IP,), ipv6_error="SERVFAIL")}
+    status, records, _, _ = check_prod(capsys, answers)
+    assert status == 1
+    assert [line.split()[0] for line in line_for(records, "vidgo.ai")] == ["ok", "FAIL"]
+
+
+def test_outputs_of_another_stack_are_refused(capsys):
+    assert dns_cli(["staging", "--outputs", str(PROD_OUTPUTS)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "these are not the outputs of stack staging" in captured.err
+    assert "staging.vidgo.ai, api.staging.vidgo.ai" in captured.err
+
+
+# --- the DNS client over a real socket, on this machine only --------------------------------
+
+
+@pytest.fixture
+def loopback(monkeypatch: pytest.MonkeyPatch):
+    """Undo the no-network guard: these tests talk to 127.0.0.1 only."""
+    monkeypatch.undo()
+    connect = socket.socket.connect
+
+    def local_only(sock, address):
+        assert address[0] == "127.0.0.1", address
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
+
+
+def test_udp_client_times_out_on_a_server_that_does_not_answer(loopback):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+        quiet.bind(("127.0.0.1", 0))  # receives, never answers
+        port = quiet.getsockname()[1]
+        resolver = dns.ServerResolver("127.0.0.1", port=port, tries=2, timeout=0.2)
+        with pytest.raises(dns.ResolverUnreachable, match=r"after 2 tries of 0.2s"):
+            resolver("vidgo.ai")
+        assert quiet.recv(512)  # the query did arrive
+
+
+def test_udp_client_says_when_it_cannot_reach_the_server(loopback):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    # Nothing listens there now: the kernel answers "port unreachable", seen as a refusal.
+    resolver = dns.ServerResolver("127.0.0.1", port=port, tries=2, timeout=1)
+    with pytest.raises(dns.ResolverUnreachable, match=r"cannot reach DNS server 127\.0\.0\.1:"):
+        resolver("vidgo.ai")
+
+
+def test_udp_client_reads_a_real_answer(loopback):
+    server = FakeDnsServer({("vidgo.ai", dns.QTYPE_A): [bytes([198, 51, 100, 20])]})
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+
+        def answer_twice():
+            for _ in range(2):  # A, then AAAA
+                query, client = udp.recvfrom(512)
+                udp.sendto(server(query), client)
+
+        thread = threading.Thread(target=answer_twice, daemon=True)
+        thread.start()
+        found = dns.ServerResolver("127.0.0.1", port=port, timeout=2)("vidgo.ai")
+        thread.join(2)
+    assert found == Resolution(ipv4=(PROD_IP,))

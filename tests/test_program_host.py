@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 
-from vidgo_infra.offline import ROOT
+from tests.conftest import ROOT
 
 PROGRAM = textwrap.dedent(
     """
@@ -30,9 +30,11 @@ PROGRAM = textwrap.dedent(
     for package in ("infra", "stacks", "components"):
         assert importlib.machinery.PathFinder.find_spec(package) is None, package
 
+    from pathlib import Path
+
     from vidgo_infra.offline import run_program
 
-    run = run_program("staging")
+    run = run_program("staging", root=Path(root))
     import components
     import stacks
 

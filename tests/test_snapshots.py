@@ -29,4 +29,5 @@ def test_snapshot_is_current(stack, request):
 
 
 def test_every_stack_has_a_snapshot():
-    assert {p.stem for p in inventory.SNAPSHOTS.glob("*.yaml")} == set(stacks())
+    snapshots = inventory.snapshot_path("prod").parent
+    assert {p.stem for p in snapshots.glob("*.yaml")} == set(stacks())

@@ -1,36 +1,68 @@
 """`vidgo-infra`: the offline plan, inventory snapshots, diffs, GoDaddy DNS and cost.
 
-Nothing here needs a cloud account or the Pulumi CLI, except `dns` without `--outputs`,
-which reads a deployed stack's outputs with `pulumi stack output`.
+Like `pulumi`, it acts on the project in the current directory (the nearest Pulumi.yaml upward),
+or the one given with -C DIR. Nothing here needs a cloud account or the Pulumi CLI, except `dns`
+without `--outputs`, which reads a deployed stack's outputs with `pulumi stack output`.
+
+Exit status: 0 done, 1 what the command checks is not so (over budget, records not in place,
+`diff --exit-code`: an error), 2 a mistake in the input (`diff --exit-code`: differences).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import vidgo_infra.project  # noqa: F401  (the project's own packages become importable)
+from vidgo_infra.project import Project, UsageError, find_project, shown, use_project_code
+
+# Starts a `file:line:col: ...` line, which is printed as it is (editors jump to it).
+_LOCATED = re.compile(r"^\S+:\d+:\d+: ")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vidgo-infra", description=__doc__.splitlines()[0])
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on one line and exit status 2 like every other mistake."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{message}; see `{self.prog} --help`")
+
+
+def build_parser(with_project_code: bool = True) -> Parser:
+    """The command line. `cost` needs the project's code to describe itself (its usage model is
+    the program's); without a project, only the summary of each command is known."""
+    parser = Parser(prog="vidgo-infra", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    project_option = Parser(add_help=False)
+    for target, default in ((parser, None), (project_option, argparse.SUPPRESS)):
+        target.add_argument(
+            "-C",
+            "--cwd",
+            metavar="DIR",
+            type=Path,
+            default=default,
+            help="act on the Pulumi project in DIR (or its nearest parent with a Pulumi.yaml)",
+        )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    plan = commands.add_parser("plan", help="what a stack declares, offline (no credentials)")
+    def command(name: str, summary: str) -> Parser:
+        return commands.add_parser(name, help=summary, parents=[project_option])
+
+    plan = command("plan", "what a stack declares, offline (no credentials)")
     plan.add_argument("stack")
     plan.add_argument("--json", action="store_true", help="print the inventory (docs/inventory.md)")
     plan.set_defaults(handler=run_plan)
 
-    snapshot = commands.add_parser("snapshot", help="write tests/snapshots/STACK.yaml for review")
+    snapshot = command("snapshot", "write tests/snapshots/STACK.yaml for review")
     snapshot.add_argument("stacks", nargs="*", metavar="STACK")
     snapshot.add_argument("--all", action="store_true", help="every stack with a Pulumi.*.yaml")
     snapshot.set_defaults(handler=run_snapshot)
 
-    diff = commands.add_parser(
-        "diff", help="differences between two stacks or inventories (a stack name or a .yaml)"
+    diff = command(
+        "diff", "differences between two stacks or inventories (a stack name or a .yaml)"
     )
     diff.add_argument("left", nargs="?")
     diff.add_argument("right", nargs="?")
@@ -39,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         "--fail-on-stateful",
         action="store_true",
         help="exit 1 when a stateful resource (data, an address) would be replaced or deleted",
+    )
+    diff.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 0 with no differences, 2 with differences, 1 on an error",
     )
     diff.set_defaults(handler=run_diff)
 
@@ -52,92 +89,126 @@ def main(argv: list[str] | None = None) -> int:
             "fail on a replacement or deletion of stateful resources in `pulumi preview --json`",
         ),
     ):
-        command = commands.add_parser(name, help=summary)
-        command.set_defaults(handler=_delegate(module))
-        __import__(module, fromlist=["add_arguments"]).add_arguments(command)
+        delegated = command(name, summary)
+        delegated.set_defaults(handler=_delegate(module))
+        if with_project_code:
+            __import__(module, fromlist=["add_arguments"]).add_arguments(delegated)
+    return parser
 
-    args = parser.parse_args(argv)
-    return args.handler(args)
+
+def main(argv: list[str] | None = None) -> int:
+    args = argparse.Namespace(command=None)
+    try:
+        project = _project(sys.argv[1:] if argv is None else argv)
+        args = build_parser(with_project_code=project is not None).parse_args(argv)
+        if project is None:  # not --help or --version: every command acts on a project
+            find_project(args.cwd)  # raises the one-line error saying why there is none
+        args.project = project
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except UsageError as error:
+        _report(str(error), args.command)
+        # `diff --exit-code` keeps 2 for "differences", as `terraform plan -detailed-exitcode`.
+        return 1 if getattr(args, "exit_code", False) else 2
+    except BrokenPipeError:
+        # `vidgo-infra plan | head`: the reader has what it wanted; end quietly, as `cat` does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command ended by a closed pipe
+
+
+def _project(argv: list[str]) -> Project | None:
+    """The project the command acts on (-C DIR, or the current directory), its code importable.
+
+    None when there is none and only --help or --version was asked for.
+    """
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("-C", "--cwd", type=Path)
+    known, _ = where.parse_known_args(argv)
+    try:
+        project = find_project(known.cwd)
+    except UsageError:
+        if {"-h", "--help", "--version"} & set(argv):
+            return None
+        raise
+    use_project_code(project.root)
+    return project
+
+
+def _report(message: str, command: str | None) -> None:
+    prefix = f"vidgo-infra {command}: " if command else "vidgo-infra: "
+    for line in message.splitlines():
+        print(line if _LOCATED.match(line) else prefix + line, file=sys.stderr)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vidgo-infra")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _delegate(module: str):
     return lambda args: __import__(module, fromlist=["run"]).run(args)
 
 
-def load_inventory(source: str) -> tuple[dict[str, Any], str]:
-    """A stack name (run offline now) or a path to a saved inventory → (document, label)."""
+def load_inventories(project: Project, sources: list[str]) -> list[tuple[dict[str, Any], str]]:
+    """Stack names (run offline now) or paths to saved inventories → (document, label) each.
+
+    Files are read first: a missing one is reported before any program runs.
+    """
     from vidgo_infra import inventory
+    from vidgo_infra.stack import plan_stack
 
-    if source.endswith((".yaml", ".yml", ".json")):
-        path = Path(source)
-        return inventory.load(path), str(path)
-    return plan_inventory(source), f"{source} (code now)"
+    def is_file(source: str) -> bool:
+        return source.endswith((".yaml", ".yml", ".json")) or os.sep in source
 
-
-def plan_inventory(stack: str) -> dict[str, Any]:
-    """Run the stack's program under mocks. Raises UsageError on a bad stack or config."""
-    from vidgo_infra.inventory import inventory
-
-    return inventory(plan_run(stack))
-
-
-def plan_run(stack: str):
-    """The stack's offline run (vidgo_infra.offline.Run). Raises UsageError as above."""
-    from stacks.loader import ConfigError
-    from vidgo_infra.offline import run_program
-
-    try:
-        return run_program(stack)
-    except FileNotFoundError as error:
-        raise UsageError(str(error)) from None
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
+    saved = {s: inventory.load(Path(s)) for s in sources if is_file(s)}
+    for source in sources:
+        if not is_file(source):
+            project.require_stack(source)
+    return [
+        (saved[s], shown(Path(s)))
+        if is_file(s)
+        else (plan_stack(project, s).inventory, f"{s} (code now)")
+        for s in sources
+    ]
 
 
-class UsageError(Exception):
-    """Bad input: printed without a traceback, exit status 2."""
+def header(planned) -> str:
+    """Which project and which stack file a report comes from (`pulumi` acts on the cwd)."""
+    return f"Project {planned.project.root}, stack file {shown(planned.path)}."
 
 
-def _guarded(handler):
-    def run(args) -> int:
-        try:
-            return handler(args)
-        except UsageError as error:
-            print(f"vidgo-infra {args.command}: {error}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-@_guarded
 def run_plan(args) -> int:
     from vidgo_infra import plan
-    from vidgo_infra.inventory import inventory
     from vidgo_infra.provider_rules import check
+    from vidgo_infra.stack import plan_stack
 
-    run = plan_run(args.stack)
-    violations = check.check_run(run)
+    planned = plan_stack(args.project, args.stack)
+    violations = check.check_run(planned.run)
     if violations:  # before anything is printed as ok: the real preview would stop here
         print(check.report(args.stack, violations), file=sys.stderr)
         return 1
-    document = inventory(run)
+    document = planned.inventory
     if args.json:
         print(json.dumps(document, indent=2, sort_keys=True))
         return 0
+    width = plan.output_width()
     print(
         f"Offline plan of stack {args.stack}: what the code declares, under Pulumi's mocks.\n"
+        f"{header(planned)}\n"
         "Not a diff against what is deployed; values Google computes show as "
         f"{plan.AFTER_UP}.\n"
     )
     sections = [
-        ("", plan.render_tree(document)),
+        ("", plan.render_tree(document, width)),
         ("Resources by type", plan.render_counts(document)),
         ("GoDaddy DNS records (vidgo-infra dns STACK after pulumi up)", plan.render_dns(document)),
-        ("Stack outputs", plan.render_outputs(document)),
-        (
-            "Monthly cost estimate (vidgo-infra cost STACK for the breakdown)",
-            _cost(args.stack, document),
-        ),
+        ("Stack outputs", plan.render_outputs(document, width)),
+        ("Monthly cost estimate (vidgo-infra cost STACK for the breakdown)", _cost(planned)),
     ]
     for title, lines in sections:
         if title:
@@ -146,48 +217,56 @@ def run_plan(args) -> int:
     return 0
 
 
-def _cost(stack: str, document: dict[str, Any]) -> list[str]:
+def _cost(planned) -> list[str]:
     from vidgo_infra import cost
 
-    return ["  " + line for line in cost.summary_for_stack(stack, document)]
+    return ["  " + line for line in cost.summary_for_stack(planned)]
 
 
-@_guarded
 def run_snapshot(args) -> int:
     from vidgo_infra import inventory
-    from vidgo_infra.offline import stacks
+    from vidgo_infra.stack import plan_stack
 
-    names = stacks() if args.all else args.stacks
+    project: Project = args.project
+    names = project.stacks() if args.all else args.stacks
     if not names:
         raise UsageError("name a stack, or --all")
     for stack in names:
-        path = inventory.snapshot_path(stack)
+        document = plan_stack(project, stack).inventory
+        path = project.snapshot(stack)  # always inside the project the tool acts on
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(inventory.dump(plan_inventory(stack)))
-        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+        path.write_text(inventory.dump(document))
+        print(f"wrote {shown(path)}")
     return 0
 
 
-@_guarded
 def run_diff(args) -> int:
-    from vidgo_infra import diff, inventory
+    from vidgo_infra import diff
 
+    project: Project = args.project
     if args.snapshot:
-        left, right = str(inventory.snapshot_path(args.snapshot)), args.snapshot
+        project.require_stack(args.snapshot)
+        snapshot = project.snapshot(args.snapshot)
+        if not snapshot.is_file():
+            raise UsageError(
+                f"{shown(snapshot)}: no snapshot of stack {args.snapshot}; "
+                f"write it with `vidgo-infra snapshot {args.snapshot}`"
+            )
+        left, right = str(snapshot), args.snapshot
     elif args.left and args.right:
         left, right = args.left, args.right
     else:
         raise UsageError("give two stacks or inventories, or --snapshot STACK")
-    before, before_label = load_inventory(left)
-    after, after_label = load_inventory(right)
+    (before, before_label), (after, after_label) = load_inventories(project, [left, right])
     changes = diff.compare(before, after)
+    different = 2 if changes and args.exit_code else 0
     if before.get("stack") != after.get("stack"):  # two stacks: nothing is replaced
         print("\n".join(diff.render(changes, before_label, after_label)))
-        return 0
+        return different
     from vidgo_infra.provider_rules import replacements
 
     actions = replacements.actions(changes, before, after)
     lines = replacements.callout(actions)
     lines += diff.render(changes, before_label, after_label, replacements.marks(actions))
     print("\n".join(lines))
-    return 1 if args.fail_on_stateful and replacements.stateful(actions) else 0
+    return 1 if args.fail_on_stateful and replacements.stateful(actions) else different

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,4 +88,4 @@ def render(
 
 
 def _shown(value: Any) -> str:
-    return "(absent)" if value is MISSING else repr(value)
+    return "(absent)" if value is MISSING else json.dumps(value, ensure_ascii=False)

@@ -9,9 +9,9 @@ Nothing here imports Pulumi: the command must start at once. The resolver and th
 are plain callables passed into `check`, so the tests need no network.
 
 Outputs contract (what the program exports):
-    static_ip    "34.120.1.2"                       the load balancer's global IPv4 address
+    static_ip    "203.0.113.7"                      the load balancer's global IPv4 address
     dns_zone     "vidgo.ai"                         the zone the operator edits at GoDaddy
-    dns_records  [{"type": "A", "name": "@", "value": "34.120.1.2", "ttl": 600}, ...]
+    dns_records  [{"type": "A", "name": "@", "value": "203.0.113.7", "ttl": 600}, ...]
                  names relative to the zone, as GoDaddy's Name field wants them
     hosts        ["vidgo.ai", "www.vidgo.ai", ...]  the records' full names, in the same order
     health_url   "https://api.vidgo.ai/health"      optional here: only shown as the last step
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidgo_infra.project import ROOT
+from vidgo_infra.project import UsageError, find_project, shown
 
 REQUIRED_OUTPUTS = ("static_ip", "dns_zone", "dns_records", "hosts")
 RECORD_KEYS = ("type", "name", "value", "ttl")
@@ -46,8 +46,8 @@ HTTPS_TIMEOUT_S = 10.0
 WIDTH = 96  # the steps are wrapped to fit a terminal
 
 
-class InputError(Exception):
-    """A usage error, unreadable outputs, or outputs that break the contract: exit status 2."""
+# A usage error, unreadable outputs, or outputs that break the contract: exit status 2.
+InputError = UsageError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,11 +77,14 @@ class StackDns:
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
 
 
-def run_command(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+def run_command(
+    command: Sequence[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     # stdin is closed so that a passphrase or login prompt fails at once instead of hanging.
+    # `pulumi` runs in the project the tool acts on, so it reads that project's stacks.
     return subprocess.run(
         list(command),
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -286,11 +289,18 @@ def _record_steps(dns: StackDns) -> list[str]:
 
 @dataclass(frozen=True)
 class Resolution:
-    """What a resolver found for one name; `error` says why there is no IPv4 answer."""
+    """What a resolver found for one name; `error` says why there is no IPv4 answer, and
+    `ipv6_error` why the AAAA question went unanswered (each is judged on its own)."""
 
     ipv4: tuple[str, ...] = ()
     ipv6: tuple[str, ...] = ()
     error: str | None = None
+    ipv6_error: str | None = None
+
+
+class ResolverUnreachable(UsageError):
+    """The DNS server asked for never answered: a mistake in --server, not a record not in place
+    yet, so a wait loop on `--check` stops instead of spinning forever (exit status 2)."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +363,11 @@ def record_problems(found: Resolution, ip: str) -> tuple[str, ...]:
         problems.append(
             f"has AAAA {', '.join(found.ipv6)}: delete it, it blocks the Google-managed certificate"
         )
+    elif found.ipv6_error:
+        problems.append(
+            f"AAAA lookup failed ({found.ipv6_error}): "
+            "cannot tell whether an AAAA record blocks the certificate"
+        )
     return tuple(problems)
 
 
@@ -360,8 +375,10 @@ def render_check(report: CheckReport, dns: StackDns, resolver_label: str) -> str
     width = max(len(name) for name in (*dns.hosts, *(r.fqdn for r in report.records)))
     lines = [f"DNS, as {resolver_label} answers:"]
     for r in report.records:
-        for problem in r.problems or (f"→ {dns.static_ip}",):
-            lines.append(f"  {'FAIL' if r.problems else 'ok':4}  {r.fqdn:{width}}  {problem}")
+        if set(r.found.ipv4) == {dns.static_ip}:  # the A answer is right, whatever AAAA says
+            lines.append(f"  {'ok':4}  {r.fqdn:{width}}  → {dns.static_ip}")
+        for problem in r.problems:
+            lines.append(f"  {'FAIL':4}  {r.fqdn:{width}}  {problem}")
     lines.append(f"HTTPS at {dns.static_ip}, with each host's name (SNI):")
     for h in report.hosts:
         lines.append(f"  {'ok' if h.probe.ok else 'FAIL':4}  {h.host:{width}}  {h.probe.detail}")
@@ -523,14 +540,14 @@ def _skip_name(packet: bytes, offset: int) -> int:
             return offset
 
 
-def udp_exchange(server: str, timeout: float = DNS_TIMEOUT_S) -> Exchange:
+def udp_exchange(server: str, port: int = 53, timeout: float = DNS_TIMEOUT_S) -> Exchange:
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
 
     def exchange(query: bytes) -> bytes:
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.settimeout(timeout)
             # A connected UDP socket only receives datagrams from the server it asked.
-            sock.connect((server, 53))
+            sock.connect((server, port))
             sock.send(query)
             return sock.recv(4096)
 
@@ -540,16 +557,29 @@ def udp_exchange(server: str, timeout: float = DNS_TIMEOUT_S) -> Exchange:
 class ServerResolver:
     """Ask one DNS server directly, bypassing this machine's resolver and its caches."""
 
-    def __init__(self, server: str, exchange: Exchange | None = None, tries: int = DNS_TRIES):
-        self.server = server
-        self.tries = tries
-        self._exchange = exchange or udp_exchange(server)
+    def __init__(
+        self,
+        server: str,
+        exchange: Exchange | None = None,
+        tries: int = DNS_TRIES,
+        port: int = 53,
+        timeout: float = DNS_TIMEOUT_S,
+    ):
+        self.server = server if port == 53 else _with_port(server, port)
+        self.tries, self.timeout = tries, timeout
+        self._exchange = exchange or udp_exchange(server, port, timeout)
 
     def __call__(self, name: str) -> Resolution:
+        ipv4, error = self._answer(name, QTYPE_A)
+        ipv6, ipv6_error = self._answer(name, QTYPE_AAAA)
+        # A name that does not exist fails both questions the same way: say it once.
+        return Resolution(ipv4, ipv6, error, None if ipv6_error == error else ipv6_error)
+
+    def _answer(self, name: str, qtype: int) -> tuple[tuple[str, ...], str | None]:
         try:
-            return Resolution(self._lookup(name, QTYPE_A), self._lookup(name, QTYPE_AAAA))
+            return self._lookup(name, qtype), None
         except DnsError as exc:
-            return Resolution(error=str(exc))
+            return (), str(exc)
 
     def _lookup(self, name: str, qtype: int) -> tuple[str, ...]:
         query_id = secrets.randbelow(0x10000)  # unpredictable, so a forged reply is unlikely to fit
@@ -567,8 +597,40 @@ class ServerResolver:
             except TimeoutError:
                 continue
             except OSError as exc:
-                raise DnsError(f"cannot reach {self.server}: {exc.strerror or exc}") from None
-        raise DnsError(f"no answer from {self.server} after {self.tries} tries")
+                raise ResolverUnreachable(
+                    f"cannot reach DNS server {self.server}: {exc.strerror or exc}; "
+                    "check --server IP[:PORT]"
+                ) from None
+        raise ResolverUnreachable(
+            f"no answer from DNS server {self.server} after {self.tries} tries "
+            f"of {self.timeout:g}s; check --server IP[:PORT]"
+        )
+
+
+def _with_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_server(text: str) -> tuple[str, int]:
+    """`--server` as IP, IP:PORT, IPv6 or [IPv6]:PORT → (address, port)."""
+    host, port = text, "53"
+    if text.startswith("[") and "]" in text:
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise InputError(f"--server {text!r}: expected [IPv6]:PORT")
+            port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        address = str(ipaddress.ip_address(host))
+    except ValueError:
+        raise InputError(
+            f"--server {text!r} is not an IP address; give IP or IP:PORT (e.g. 192.0.2.53:5353)"
+        ) from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--server {text!r}: the port must be a number from 1 to 65535")
+    return address, int(port)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -590,38 +652,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--server",
-        metavar="IP",
-        help="with --check, ask this DNS server (e.g. 8.8.8.8) instead of the system resolver",
+        metavar="IP[:PORT]",
+        help="with --check, ask this DNS server (port 53 unless given) instead of the system "
+        "resolver; exit 2 if it does not answer",
     )
 
 
 def run(
     args: argparse.Namespace,
     *,
-    runner: Runner = run_command,
+    runner: Runner | None = None,
     resolver: Resolver | None = None,
     prober: Prober = probe_https,
 ) -> int:
     """Print the records and steps (or, with --check, the records and their state).
 
-    Exit status: 0 done, 1 --check found something not done yet, 2 usage or input error.
+    Exit status: 0 done, 1 --check found something not done yet, 2 usage or input error
+    (including outputs of another stack and a DNS server that does not answer).
     """
     try:
+        project = getattr(args, "project", None) or find_project()
         label, resolver = _choose_resolver(args, resolver)
-        raw = (
-            read_outputs_file(args.outputs) if args.outputs else pulumi_outputs(args.stack, runner)
-        )
-        if not args.outputs:
-            raw = _outputs_or_google(args.stack, raw, runner)
+        if args.outputs:
+            raw, source = read_outputs_file(args.outputs), shown(args.outputs)
+        else:
+            pulumi = runner or (lambda command: run_command(command, project.root))
+            raw, source = pulumi_outputs(args.stack, pulumi), "`pulumi stack output`"
+            raw = _outputs_or_google(args.stack, raw, pulumi)
         dns = parse_outputs(raw)
+        _belongs_to_stack(dns, project, args.stack, source)
+        print(render_records(dns, args.stack), end="\n\n")
+        if not args.check:
+            print(render_steps(dns, args.stack))
+            return 0
+        report = check(dns, resolver, prober)
     except InputError as exc:
-        print(f"vidgo-infra dns: error: {exc}", file=sys.stderr)
+        sys.stdout.flush()
+        print(f"vidgo-infra dns: {exc}", file=sys.stderr)
         return 2
-    print(render_records(dns, args.stack), end="\n\n")
-    if not args.check:
-        print(render_steps(dns, args.stack))
-        return 0
-    report = check(dns, resolver, prober)
     print(render_check(report, dns, label))
     if not report.done:
         print(f"The steps to fix these: vidgo-infra dns {args.stack}")
@@ -640,13 +708,26 @@ def _outputs_or_google(stack: str, outputs: Any, runner: Runner) -> Any:
         raise InputError(str(exc)) from None
 
 
+def _belongs_to_stack(dns: StackDns, project, stack: str, source: str) -> None:
+    """Refuse outputs whose zone and hosts are not what the stack's config declares: records
+    titled as staging but pointing prod's names at prod's IP would be entered in the wrong place."""
+    from vidgo_infra.stack import stack_config
+
+    config = stack_config(project, stack).config
+    if dns.zone != config.zone or list(dns.hosts) != config.hosts:
+        raise InputError(
+            f"{source}: these are not the outputs of stack {stack}: they name hosts "
+            f"{', '.join(dns.hosts)} in zone {dns.zone}, and Pulumi.{stack}.yaml declares "
+            f"{', '.join(config.hosts)} in zone {config.zone}; "
+            f"use `pulumi stack output --json --stack {stack}`"
+        )
+
+
 def _choose_resolver(args: argparse.Namespace, injected: Resolver | None) -> tuple[str, Resolver]:
     if args.server is None:
         return "the system resolver", injected or system_resolver
     if not args.check:
         raise InputError("--server is used with --check")
-    try:
-        ipaddress.ip_address(args.server)
-    except ValueError:
-        raise InputError(f"--server {args.server!r} is not an IP address") from None
-    return f"DNS server {args.server}", injected or ServerResolver(args.server)
+    address, port = parse_server(args.server)
+    label = f"DNS server {args.server if port != 53 else address}"
+    return label, injected or ServerResolver(address, port=port)

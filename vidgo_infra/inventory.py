@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from vidgo_infra.offline import ROOT, Run, redact
+from vidgo_infra.offline import Run, redact
+from vidgo_infra.project import Project, UsageError, find_project
 
 VERSION = 2
-SNAPSHOTS = ROOT / "tests" / "snapshots"
 
 
 def inventory(run: Run) -> dict[str, Any]:
@@ -76,17 +76,27 @@ def dump(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=100)
 
 
-def snapshot_path(stack: str) -> Path:
-    return SNAPSHOTS / f"{stack}.yaml"
+def snapshot_path(stack: str, project: Project | None = None) -> Path:
+    """tests/snapshots/<stack>.yaml of the project (default: the one in the current directory)."""
+    return (project or find_project()).snapshot(stack)
 
 
 def load(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text())
-    if isinstance(document, dict) and document.get("version") == 1:
-        return _from_version_1(document)
-    if not isinstance(document, dict) or document.get("version") != VERSION:
-        raise ValueError(f"{path} is not a version {VERSION} inventory")
-    return document
+    """A saved inventory (a snapshot, `plan --json`), or a one-line UsageError."""
+    from vidgo_infra.stackfile import read_yaml  # strict: positions, no duplicate keys
+
+    document = read_yaml(path)
+    data = document.data
+    if isinstance(data, dict) and data.get("version") == 1:
+        data = _from_version_1(data)
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise UsageError(
+            f"{document.where()}: not an inventory; a saved inventory is the output of "
+            f"`vidgo-infra plan STACK --json` or a tests/snapshots/STACK.yaml (version {VERSION})"
+        )
+    if not isinstance(data.get("resources"), dict):
+        raise UsageError(f"{document.where(('resources',))}: resources must be a mapping")
+    return data
 
 
 def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +105,8 @@ def _from_version_1(document: dict[str, Any]) -> dict[str, Any]:
     So a base branch's older snapshot still compares with (and prices like) the code now.
     """
     resources = document.get("resources") or {}
+    if not isinstance(resources, dict):
+        return document
     full = {name: set(r.get("depends_on") or []) for name, r in resources.items()}
     for name, resource in resources.items():
         own = sorted(full[name] - full.get(resource.get("parent") or "", set()))

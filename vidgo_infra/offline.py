@@ -10,20 +10,20 @@ connection names) are stand-ins from `COMPUTED`, and are reported as known only 
 
 from __future__ import annotations
 
-import json
 import logging
 import runpy
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from vidgo_infra.project import ROOT
+from vidgo_infra.project import Project, find_project
+from vidgo_infra.stackfile import STAND_IN, StackFile, read_project_file, read_stack_file
 
 SECRET = "[secret]"
 # Stand-in for a value the provider computes at `pulumi up`; printed as "(known after up)".
@@ -44,6 +44,23 @@ COMPUTED: dict[str, dict[str, Any]] = {
 }
 
 
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_strings(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value))
+    return {value} if isinstance(value, str) else set()
+
+
+# Every value the mocks make up for Google, which a report must mark rather than show as real.
+STAND_INS = frozenset(_strings(COMPUTED))
+MOCK_URI_MARK = "-mock-"
+
+
+def is_stand_in(value: Any) -> bool:
+    return isinstance(value, str) and (value in STAND_INS or MOCK_URI_MARK in value)
+
+
 class PlatformMocks(Mocks):
     """Echo inputs back as outputs, plus the few values Google computes."""
 
@@ -59,7 +76,7 @@ class PlatformMocks(Mocks):
             state["email"] = f"{args.inputs['accountId']}@{self.project}.iam.gserviceaccount.com"
             state["member"] = f"serviceAccount:{state['email']}"
         elif args.typ == "gcp:cloudrunv2/service:Service":
-            state["uri"] = f"https://{name}-mock-{self.region}.a.run.app"
+            state["uri"] = f"https://{name}{MOCK_URI_MARK}{self.region}.a.run.app"
         elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
             state["version"] = "1"
         elif args.typ == "gcp:vpcaccess/connector:Connector":
@@ -147,54 +164,67 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
-def _program_log() -> logging.Logger:
+class _ProgramWarnings(logging.Handler):
+    """`WARNING: stack staging: ...` on stderr, wrapped to 120 columns, and each one once per
+    process however often the program runs (the tests, `snapshot --all`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = ""
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.levelname}: stack {self.stack}: {record.getMessage()}"
+        if text not in self.seen:
+            self.seen.add(text)
+            print(textwrap.fill(text, 120, subsequent_indent="  "), file=sys.stderr)
+
+
+def _program_log(stack: str) -> logging.Logger:
     """The program's warnings (pulumi.log.warn) on stderr, shaped as `pulumi preview` shows them."""
     log = logging.getLogger("vidgo-infra.program")
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        log.addHandler(handler)
+        log.addHandler(_ProgramWarnings())
         log.propagate = False
+    log.handlers[0].stack = stack
     return log
 
 
-def project_name(root: Path = ROOT) -> str:
-    return yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+def _root(root: Path | None) -> Path:
+    # Like the pulumi CLI, act on the project in the current directory unless told otherwise.
+    return root if root is not None else find_project().root
 
 
-def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+def project_name(root: Path | None = None) -> str:
+    return read_project_file(_root(root) / "Pulumi.yaml").name
+
+
+def stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, str], list[str]]:
     """`Pulumi.<stack>.yaml` → (config, secret keys) as the CLI hands them to the program.
 
-    Encrypted values (`secure:`) cannot be decrypted offline; they become a marked stand-in
-    so the program sees that the value is set, and it stays secret.
+    Encrypted values (`secure:`, also nested ones that `config set --secret --path` writes)
+    cannot be decrypted offline; each becomes a marked stand-in, so the program sees that the
+    value is set, and its key stays secret. Mistakes in the file raise a one-line UsageError.
     """
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name} (stacks: {', '.join(stacks(root))})")
-    project = project_name(root)
-    values: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).items():
-        key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[key] = f"offline-stand-in-for-{key}"
-            secret_keys.append(key)
-        else:
-            values[key] = value if isinstance(value, str) else json.dumps(value)
-    return values, secret_keys
+    stack_file = read_stack(stack, root)
+    return dict(stack_file.values), list(stack_file.secret_keys)
 
 
-def stacks(root: Path = ROOT) -> list[str]:
-    return sorted(
-        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml")
-    )
+def read_stack(stack: str, root: Path | None = None) -> StackFile:
+    """The stack's file, read strictly (vidgo_infra/stackfile.py)."""
+    project = Project(_root(root))
+    return read_stack_file(project.require_stack(stack), project_name(project.root))
+
+
+def stacks(root: Path | None = None) -> list[str]:
+    return Project(_root(root)).stacks()
 
 
 def run_program(
     stack: str,
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
-    root: Path = ROOT,
+    root: Path | None = None,
     mocks: Mocks | None = None,
 ) -> Run:
     """Run the program once for `stack` under mocks and return what it declared.
@@ -203,10 +233,11 @@ def run_program(
     `mocks` replaces the platform's stand-ins (the bootstrap's tests bring their own).
     Raises the program's own exceptions, such as `stacks.loader.ConfigError`.
     """
+    root = _root(root)
     if config is None:
         config, secret_keys = stack_config(stack, root)
-    project = project_name(root)
-    program = root / (yaml.safe_load((root / "Pulumi.yaml").read_text()).get("main") or ".")
+    project_file = read_project_file(root / "Pulumi.yaml")
+    project, program = project_file.name, root / project_file.main
     run = Run(stack)
 
     pulumi.runtime.reset_options(project=project, stack=stack)
@@ -215,7 +246,12 @@ def run_program(
     )
     monitor = RecordingMonitor(mocks, run)
     pulumi.runtime.set_mocks(
-        mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_program_log()
+        mocks,
+        project=project,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        logger=_program_log(stack),
     )
     pulumi.runtime.set_all_config(config, secret_keys or [])
 
@@ -234,8 +270,9 @@ def run_program(
 
 
 def redact(value: Any) -> Any:
-    """Inputs with every secret value replaced by "[secret]" and unknowns by "(known after up)"."""
-    if rpc.is_rpc_secret(value):
+    """Inputs with every secret value (and stand-in for one) replaced by "[secret]", and unknowns
+    by "(known after up)"."""
+    if rpc.is_rpc_secret(value) or (isinstance(value, str) and value.startswith(STAND_IN)):
         return SECRET
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
 from collections import defaultdict
 from typing import Any
 
-from vidgo_infra.offline import PLACEHOLDER_IP
+from vidgo_infra.offline import is_stand_in
 
 AFTER_UP = "(known after pulumi up)"
+MAX_WIDTH = 120
+
+
+def output_width() -> int:
+    """120 columns, or the terminal's width when it is narrower."""
+    if not sys.stdout.isatty():
+        return MAX_WIDTH
+    return max(60, min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns))
+
+
+def shown(value: Any) -> str:
+    """A value as the plan prints it: stand-ins for what Google computes are marked, not shown."""
+    if is_stand_in(value):
+        return AFTER_UP
+    return value if isinstance(value, str) else json.dumps(value)
+
 
 # Type token → the settings a reviewer looks for first: (label, input path).
 KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
@@ -122,15 +141,15 @@ def key_settings(resource: dict[str, Any]) -> str:
             continue
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
-        parts.append(f"{label}={value}")
+        parts.append(f"{label}={shown(value) if is_stand_in(value) else value}")
     if resource["type"] == "gcp:compute/securityPolicy:SecurityPolicy":
         parts.append(f"rules={len(inputs.get('rules') or [])}")
     if resource["type"] == "gcp:compute/globalAddress:GlobalAddress" and "purpose" not in inputs:
         parts.append(f"address={AFTER_UP}")
-    return "  ".join(parts)
+    return parts
 
 
-def render_tree(document: dict[str, Any]) -> list[str]:
+def render_tree(document: dict[str, Any], width: int = MAX_WIDTH) -> list[str]:
     resources = document["resources"]
     children: dict[str | None, list[str]] = defaultdict(list)
     for name, resource in resources.items():
@@ -144,10 +163,18 @@ def render_tree(document: dict[str, Any]) -> list[str]:
             last = i == len(names) - 1
             resource = resources[name]
             flags = "  [protected]" if resource.get("protect") else ""
-            settings = key_settings(resource)
             line = f"{prefix}{'└─ ' if last else '├─ '}{resource['type']}  {name}{flags}"
-            lines.append(f"{line}  {settings}" if settings else line)
-            walk(name, prefix + ("   " if last else "│  "))
+            below = prefix + ("   " if last else "│  ")
+            # Settings that do not fit go on lines of their own, under the resource's name.
+            indent = below + ("│  " if children[name] else "   ") + "   "
+            for part in key_settings(resource):
+                if len(line) + 2 + len(part) <= width:
+                    line += f"  {part}"
+                else:
+                    lines.append(line)
+                    line = fitted(indent + part, width)
+            lines.append(line)
+            walk(name, below)
 
     walk(None, "")
     return lines
@@ -168,17 +195,33 @@ def render_dns(document: dict[str, Any]) -> list[str]:
         "  Type  Name          Value                      TTL",
     ]
     for record in outputs.get("dns_records") or []:
-        value = AFTER_UP if record["value"] == PLACEHOLDER_IP else record["value"]
+        value = AFTER_UP if is_stand_in(record["value"]) else record["value"]
         lines.append(f"  {record['type']:<5} {record['name']:<13} {value:<26} {record['ttl']}")
     return lines
 
 
-def render_outputs(document: dict[str, Any]) -> list[str]:
-    def shown(value: Any) -> Any:
-        return AFTER_UP if value == PLACEHOLDER_IP else value
+def render_outputs(document: dict[str, Any], width: int = MAX_WIDTH) -> list[str]:
+    """Each output as JSON (what `pulumi stack output --json` prints), stand-ins marked."""
+    lines = []
+    for key, value in document["outputs"].items():
+        if key == "dns_records":  # shown as the GoDaddy table above
+            continue
+        # An object is shown key by key (`pulumi stack output service_urls.api` style paths).
+        items = value.items() if isinstance(value, dict) and value else [(None, value)]
+        for sub, item in items:
+            text = AFTER_UP if is_stand_in(item) else json.dumps(_marked(item))
+            lines.append(fitted(f"  {key}{'.' + sub if sub else ''}: {text}", width))
+    return lines
 
-    return [
-        f"  {key}: {shown(value)}"
-        for key, value in document["outputs"].items()
-        if key not in ("dns_records",)
-    ]
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _marked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_marked(v) for v in value]
+    return AFTER_UP if is_stand_in(value) else value
+
+
+def fitted(line: str, width: int) -> str:
+    """A line cut to `width` columns, marked where it was cut."""
+    return line if len(line) <= width else line[: width - 1] + "…"

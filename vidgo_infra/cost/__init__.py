@@ -6,7 +6,7 @@ prints, so the estimate prices exactly what `pulumi up` would create. Prices are
 
     estimate(inventory, usage, prices) -> Estimate      the priced lines, grouped as in the seed
     summary(estimate, top=5) -> list[str]              the total and the largest lines
-    summary_for_stack(stack, inventory) -> list[str]   the same, with the stack's usage and budget
+    summary_for_stack(planned) -> list[str]            the same, with the stack's usage and budget
     add_arguments(parser), run(args) -> int            the command (0, 1 over budget, 2 bad input)
 
 Nothing here imports Pulumi at module level: `vidgo-infra` starts fast, and the program is run
@@ -15,7 +15,7 @@ Nothing here imports Pulumi at module level: `vidgo-infra` starts fast, and the 
 
 from __future__ import annotations
 
-from vidgo_infra.cost.command import add_arguments, run, stack_settings, summary_for_stack
+from vidgo_infra.cost.command import add_arguments, print_estimate, run, summary_for_stack
 from vidgo_infra.cost.estimator import estimate
 from vidgo_infra.cost.model import FIXED, USAGE, Estimate, Line
 from vidgo_infra.cost.prices import Prices, Unpriced, load_prices
@@ -36,10 +36,10 @@ __all__ = [
     "load_prices",
     "parse_cpu",
     "parse_memory_gib",
+    "print_estimate",
     "render",
     "render_delta",
     "run",
-    "stack_settings",
     "summary",
     "summary_for_stack",
 ]

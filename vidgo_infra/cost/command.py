@@ -10,15 +10,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from vidgo_infra.project import UsageError
 
-from stacks.usage import Budget, UsageProfile
+if TYPE_CHECKING:
+    from stacks.usage import Budget, UsageProfile
+    from vidgo_infra.stack import PlannedStack
 
-
-class CostInputError(Exception):
-    """Bad input: printed without a traceback, exit status 2."""
+CostInputError = UsageError  # the tool has one kind of input mistake (exit status 2)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,33 +32,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vidgo_infra.stack import plan_stack
+
+    saved = _saved_inventory(args.against) if args.against else None  # before the 15 s run
+    planned = plan_stack(args.project, args.stack)
+    return print_estimate(
+        args, planned.inventory, planned.config.usage, planned.config.budget, saved
+    )
+
+
+def print_estimate(
+    args: argparse.Namespace,
+    inventory: dict[str, Any],
+    usage: UsageProfile,
+    budget: Budget,
+    saved: dict[str, Any] | None = None,
+) -> int:
+    """Print the estimate of `inventory` (and its change from `saved`); the budget's exit status."""
     from vidgo_infra.cost.estimator import estimate
     from vidgo_infra.cost.prices import load_prices
     from vidgo_infra.cost.report import budget_status
 
-    try:
-        usage, budget = stack_settings(args.stack)
-        prices = load_prices()
-        now = estimate(_program_inventory(args.stack), usage, prices)
-        before = estimate(_saved_inventory(args.against), usage, prices) if args.against else None
-    except CostInputError as error:
-        print(f"vidgo-infra cost: {error}", file=sys.stderr)
-        return 2
+    prices = load_prices()
+    now = estimate(inventory, usage, prices)
+    before = estimate(saved, usage, prices) if saved is not None else None
     status = budget_status(now, budget)
     if args.json:
-        print(json.dumps(_json(now, before, status), indent=2, sort_keys=True))
+        print(json.dumps(_rounded(_json(now, before, status)), indent=2, sort_keys=True))
+        if status.over:  # the JSON is for machines; the reason for exit status 1 is for people
+            print(f"vidgo-infra cost: {status.message}", file=sys.stderr)
     else:
-        print("\n".join(_text(args, now, before, budget)))
-    if status.over:
-        print(f"vidgo-infra cost: {status.message}", file=sys.stderr)
+        print("\n".join(_fitted(_text(args, now, before, budget, saved))))
     return 1 if status.over else 0
 
 
-def _text(args: argparse.Namespace, now, before, budget: Budget) -> list[str]:
+def _text(args: argparse.Namespace, now, before, budget: Budget, saved) -> list[str]:
     from vidgo_infra.cost.report import render, render_delta
 
     out: list[str] = []
     if before is not None:
+        other = saved.get("stack")
+        if other and other != args.stack:
+            out += [
+                f"Note: {args.against} is stack {other}'s inventory; both sides are priced "
+                f"under {args.stack}'s usage profile, so the change is in what is declared only.",
+                "",
+            ]
         out += [*render_delta(before, now, args.against, f"{args.stack} (code now)"), ""]
     return out + render(now, budget)
 
@@ -78,62 +97,38 @@ def _json(now, before, status) -> dict[str, Any]:
     return document
 
 
-def stack_settings(stack: str, root: Path | None = None) -> tuple[UsageProfile, Budget]:
-    """The stack file's `usage` and `budget` sections, validated (defaults where absent)."""
-    from vidgo_infra.offline import ROOT, project_name, stack_config
+def _fitted(lines: list[str], width: int = 120) -> list[str]:
+    """Long lines wrapped under their own indentation, so the report fits 120 columns."""
+    import textwrap
 
-    root = root or ROOT
-    try:
-        values, _ = stack_config(stack, root)
-    except FileNotFoundError as error:
-        raise CostInputError(str(error)) from None
-    project = project_name(root)
-    return (
-        _section(values, f"{project}:usage", UsageProfile, stack),
-        _section(values, f"{project}:budget", Budget, stack),
-    )
+    out = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        out += textwrap.wrap(line, width, subsequent_indent=indent) if len(line) > width else [line]
+    return out
 
 
-def _section(values: dict[str, str], key: str, model, stack: str):
-    raw = values.get(key)
-    try:
-        data = json.loads(raw) if raw is not None else {}
-        return model.model_validate(data)
-    except (json.JSONDecodeError, ValidationError) as error:
-        raise CostInputError(f"Pulumi.{stack}.yaml: {key}: {error}") from None
-
-
-def _program_inventory(stack: str) -> dict[str, Any]:
-    """Run the stack's program under mocks, as the offline plan does (vidgo_infra/offline.py)."""
-    from stacks.loader import ConfigError
-    from vidgo_infra.inventory import inventory
-    from vidgo_infra.offline import run_program
-
-    try:
-        return inventory(run_program(stack))
-    except (FileNotFoundError, ConfigError) as error:
-        raise CostInputError(str(error)) from None
+def _rounded(value: Any, key: str = "") -> Any:
+    """Money to the cent (unit prices keep their precision): no 11.41757000000004 in JSON."""
+    if isinstance(value, dict):
+        return {k: _rounded(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, key) for v in value]
+    if isinstance(value, float) and key.endswith("_usd") and key != "unit_usd":
+        return round(value, 2)
+    return value
 
 
 def _saved_inventory(path: str) -> dict[str, Any]:
-    import yaml
-
     from vidgo_infra.inventory import load
 
-    try:
-        return load(Path(path))
-    except (OSError, ValueError, yaml.YAMLError) as error:
-        raise CostInputError(f"--against {path}: {error}") from None
+    return load(Path(path))  # a one-line UsageError naming the file when it is not one
 
 
-def summary_for_stack(stack: str, document: dict[str, Any], top: int = 5) -> list[str]:
+def summary_for_stack(planned: PlannedStack, top: int = 5) -> list[str]:
     """What the offline plan prints: the total, the top lines and the budget, in a few lines."""
     from vidgo_infra.cost.estimator import estimate
     from vidgo_infra.cost.report import budget_status, summary
 
-    try:
-        usage, budget = stack_settings(stack)
-    except CostInputError as error:
-        return [f"no estimate: {error}"]
-    result = estimate(document, usage)
-    return [*summary(result, top), budget_status(result, budget).message]
+    result = estimate(planned.inventory, planned.config.usage)
+    return [*summary(result, top), budget_status(result, planned.config.budget).message]
