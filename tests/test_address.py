@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_staging_asks_its_own_project_and_names_its_records_in_the_shared_zone(c
 
 
 def test_outputs_with_a_static_ip_are_used_as_they_are():
-    outputs = (dns.ROOT / "tests" / "fixtures" / "outputs-prod.json").read_text()
+    outputs = (Path(__file__).parent / "fixtures" / "outputs-prod.json").read_text()
     commands = []
 
     def deployed(command):
