@@ -563,11 +563,12 @@ class ServerResolver:
         exchange: Exchange | None = None,
         tries: int = DNS_TRIES,
         port: int = 53,
-        timeout: float = DNS_TIMEOUT_S,
+        timeout: float | None = None,
     ):
         self.server = server if port == 53 else _with_port(server, port)
-        self.tries, self.timeout = tries, timeout
-        self._exchange = exchange or udp_exchange(server, port, timeout)
+        self.tries = tries
+        self.timeout = DNS_TIMEOUT_S if timeout is None else timeout
+        self._exchange = exchange or udp_exchange(server, port, self.timeout)
 
     def __call__(self, name: str) -> Resolution:
         ipv4, error = self._answer(name, QTYPE_A)

@@ -151,7 +151,10 @@ OLD_TLS = (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1
 
 
 def _resolves(host: str, site: Site, resolver: dns.Resolver) -> Result:
-    found = resolver(host)
+    try:
+        found = resolver(host)
+    except dns.ResolverUnreachable as exc:  # the server, not the record: could not check
+        return Result(ERROR, "resolves to the static IP", host, str(exc))
     unreachable = ("cannot reach", "no answer from")
     if found.error and not found.ipv4 and found.error.startswith(unreachable):
         return Result(ERROR, "resolves to the static IP", host, found.error)
