@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from vidgo_infra.offline import Run, run_program, stack_config
 
@@ -57,3 +58,27 @@ def prod() -> Run:
 @pytest.fixture(scope="session")
 def staging() -> Run:
     return run_program("staging")
+
+
+def linked_project(where: Path, **stack_files: str) -> Path:
+    """A project folder with its own stack files (name → text) and this checkout's program,
+    linked, so this process (which imported the program already) may act on it."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    for package in ("infra", "stacks", "components"):
+        (where / package).symlink_to(ROOT / package)
+    for stack, text in stack_files.items():
+        (where / f"Pulumi.{stack}.yaml").write_text(text)
+    return where
+
+
+def stack_file_text(config: dict[str, str]) -> str:
+    """Config as `config_with` returns it (objects as JSON) → the text of a stack file."""
+
+    def value(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+
+    return yaml.safe_dump({"config": {key: value(text) for key, text in config.items()}})

@@ -7,12 +7,11 @@ import io
 import json
 import re
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, linked_project
 from vidgo_infra import inventory, offline
 from vidgo_infra.cli import main
 from vidgo_infra.offline import PLACEHOLDER_IP
@@ -155,18 +154,6 @@ def test_snapshot_writes_the_inventory_the_snapshot_test_compares(tmp_path, stag
 # --- the project it acts on ----------------------------------------------------------------------
 
 
-def linked_project(where: Path, **stack_files: str) -> Path:
-    """A project folder with its own stack files and this checkout's program (linked, so the
-    tests' process, which has imported it already, may act on it)."""
-    where.mkdir(parents=True, exist_ok=True)
-    (where / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    for package in ("infra", "stacks", "components"):
-        (where / package).symlink_to(ROOT / package)
-    for stack, text in stack_files.items():
-        (where / f"Pulumi.{stack}.yaml").write_text(text)
-    return where
-
-
 def staging_file(replace: str = "", by: str = "") -> str:
     text = (ROOT / "Pulumi.staging.yaml").read_text()
     assert replace in text
@@ -213,6 +200,13 @@ def test_version_and_help_work_anywhere(tmp_path, capsys, monkeypatch):
 
 TIER = "    tier: db-f1-micro\n"
 
+
+def line_of(text: str) -> int:
+    """The line number of the first line starting with `text` in the committed staging file."""
+    lines = staging_file().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(text.rstrip("\n")))
+
+
 # (what the stack file says, the line:col and what the one line must say)
 BROKEN_STACK_FILES = [
     pytest.param(
@@ -237,12 +231,14 @@ BROKEN_STACK_FILES = [
     ),
     pytest.param(
         staging_file() + "  vidgo-infra:database:\n    tier: db-g1-small\n",
-        r"\d+:3: duplicate key vidgo-infra:database \(lines 11 and \d+\); one entry per key",
+        rf"\d+:3: duplicate key vidgo-infra:database \(lines {line_of('  vidgo-infra:database:')} "
+        r"and \d+\); one entry per key",
         id="duplicate-key",
     ),
     pytest.param(
         staging_file(TIER, "    tier: db-f1-micro\n    tier: db-g1-small\n"),
-        r"13:5: duplicate key tier \(lines 12 and 13\)",
+        rf"{line_of(TIER) + 1}:5: duplicate key tier "
+        rf"\(lines {line_of(TIER)} and {line_of(TIER) + 1}\)",
         id="duplicate-nested-key",
     ),
     pytest.param(

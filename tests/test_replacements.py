@@ -7,25 +7,29 @@ of prod's config and compare it with the committed snapshot, as a pull request w
 from __future__ import annotations
 
 import io
+import tempfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import config_with
-from vidgo_infra import diff, inventory, offline
+from tests.conftest import config_with, linked_project, stack_file_text
+from vidgo_infra import diff, inventory
 from vidgo_infra.cli import main
 from vidgo_infra.provider_rules import replacements
 
 
 def diff_snapshot(monkeypatch, changes: dict, *flags: str) -> tuple[int, str]:
     """`vidgo-infra diff --snapshot prod` with prod's stack file changed by `changes`."""
-    config = config_with("prod", changes)
-    monkeypatch.setattr(offline, "stack_config", lambda stack, root=None: config)
+    config, _ = config_with("prod", changes)
+    project = linked_project(Path(tempfile.mkdtemp()), prod=stack_file_text(config))
+    snapshot = project / "tests" / "snapshots" / "prod.yaml"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text(inventory.snapshot_path("prod").read_text())
     out = io.StringIO()
     with redirect_stdout(out):
-        status = main(["diff", "--snapshot", "prod", *flags])
+        status = main(["-C", str(project), "diff", "--snapshot", "prod", *flags])
     return status, out.getvalue()
 
 
