@@ -6,6 +6,7 @@ import delivery_roles
 import pulumi
 from delivery_foundation import DeliveryFoundation
 from delivery_settings import DeliverySettings
+from platform_apis import platform_apis
 
 config = pulumi.Config()
 project = pulumi.Config("gcp").require("project")
@@ -31,6 +32,7 @@ settings = DeliverySettings(
     runtime_accounts=tuple(runtime_accounts)
     if runtime_accounts
     else delivery_roles.DEFAULT_RUNTIME_ACCOUNTS,
+    platform_apis=platform_apis(),
 )
 delivery = DeliveryFoundation("delivery", settings)
 

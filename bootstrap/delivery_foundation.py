@@ -3,8 +3,8 @@
 The state bucket, the key for the stacks' secrets, the Workload Identity pool that trusts
 GitHub's tokens from one repository only, two CI service accounts: `pulumi-preview` (read-only;
 pull requests in staging, the deploy workflow's preview environment on main in prod) and
-`pulumi-deploy` (the deploy workflow's environment on main), and the platform's runtime
-accounts, which the deploy may act as and nothing more.
+`pulumi-deploy` (the deploy workflow's environment on main), the platform's runtime
+accounts, which the deploy may act as and nothing more, and the platform's Google APIs.
 """
 
 from __future__ import annotations
@@ -31,16 +31,14 @@ class DeliveryFoundation(pulumi.ComponentResource):
         self._settings = settings
         child = pulumi.ResourceOptions(parent=self)
         # Removing an API on destroy would break whatever else in the project uses it.
-        apis = [
-            projects.Service(
-                f"{name}-{api.split('.')[0]}",
-                project=settings.project,
-                service=api,
-                disable_on_destroy=False,
-                opts=child,
-            )
-            for api in roles.BOOTSTRAP_APIS
-        ]
+        apis = [self._enable(name, api, child) for api in roles.BOOTSTRAP_APIS]
+        # The main program's APIs too, so that its first `pulumi up` finds them enabled: its own
+        # `projects.Service` resources then only read (the Google provider skips the enable call
+        # for a service already on), and its load balancer starts at once. Nothing here waits
+        # for them.
+        for api in settings.platform_apis:
+            if api not in roles.BOOTSTRAP_APIS:
+                self._enable(name, api, child)
         after_apis = pulumi.ResourceOptions(parent=self, depends_on=apis)
         # Every stack's state and CI's trust rest on these: `pulumi destroy` must not take them.
         kept = pulumi.ResourceOptions.merge(after_apis, pulumi.ResourceOptions(protect=True))
@@ -91,6 +89,15 @@ class DeliveryFoundation(pulumi.ComponentResource):
                 "backend_url": self.backend_url,
                 "workload_identity_provider": self.workload_identity_provider,
             }
+        )
+
+    def _enable(self, name: str, api: str, opts: pulumi.ResourceOptions) -> projects.Service:
+        return projects.Service(
+            f"{name}-{api.split('.')[0]}",
+            project=self._settings.project,
+            service=api,
+            disable_on_destroy=False,
+            opts=opts,
         )
 
     def _state_bucket(self, name: str, opts: pulumi.ResourceOptions) -> storage.Bucket:

@@ -7,8 +7,9 @@ fails the tests until its role is chosen here, instead of failing the first depl
 
 from __future__ import annotations
 
-# APIs the bootstrap itself needs before the main program can run; the program enables the
-# platform's own APIs (through serviceusage, which therefore has to be on first).
+# APIs the bootstrap itself needs before the main program can run. The bootstrap also enables
+# the platform's own (components/project_services.py PLATFORM_APIS, read by platform_apis.py),
+# which the program declares as well, so a project without this bootstrap still works.
 BOOTSTRAP_APIS = (
     "serviceusage.googleapis.com",
     "cloudresourcemanager.googleapis.com",
@@ -79,8 +80,12 @@ STATE_SOFT_DELETE_SECONDS = 90 * 24 * 3600  # the longest soft delete Cloud Stor
 CI_KEY_ROLE = "roles/cloudkms.cryptoKeyDecrypter"
 
 DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
-    # projects.Service enables APIs; projects.IAMMember and IAMAuditConfig edit the project
-    # policy, limited to the grantable roles below by a condition on the binding.
+    # projects.Service: in a bootstrapped project the platform's APIs are already on, and the
+    # provider's create then only lists the enabled services (serviceusage.services.list, no
+    # enable). serviceUsageAdmin stays for what the bootstrap does not enable: the Billing
+    # Budget API of a stack with a budget, and an API added to PLATFORM_APIS before the next
+    # `boot up`. projects.IAMMember and IAMAuditConfig edit the project policy, limited to the
+    # grantable roles below by a condition on the binding.
     "projects": ("roles/serviceusage.serviceUsageAdmin", "roles/resourcemanager.projectIamAdmin"),
     # organizations.get_project reads the project number.
     "organizations": ("roles/browser",),

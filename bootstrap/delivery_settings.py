@@ -42,6 +42,8 @@ class DeliverySettings:
     # The platform's runtime identities (the Cloud Run services, the migrations job): created
     # here so the deploy identity needs actAs on exactly these and no service-account admin.
     runtime_accounts: tuple[str, ...] = roles.DEFAULT_RUNTIME_ACCOUNTS
+    # The main program's APIs (platform_apis.py), enabled here before its first `pulumi up`.
+    platform_apis: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not REPOSITORY.match(self.github_repository):
