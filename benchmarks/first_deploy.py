@@ -18,19 +18,30 @@ resource type takes a typical creation time from CREATION below. Printed:
 
     .venv/bin/python benchmarks/first_deploy.py [--stack prod] [--inventory FILE]
 
+The project is taken as bootstrapped (docs/delivery.md, section 3): bootstrap/ has enabled the
+platform's APIs (PLATFORM_APIS), so the program's `projects.Service` resources only read.
+`--without-bootstrap` simulates a project where the program enables them itself.
+
 The figures are a model, not a measurement: no deploy ran. Every time below is an estimate, as
-marked, because Google publishes no creation times; the note says what it rests on.
+marked, because Google publishes no creation times; the note says what it rests on. Where the
+Google provider's create makes a second operation after the insert, that step is added (STEPS).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from components.project_services import PLATFORM_APIS  # noqa: E402
+
 HTTPS_RULE_TYPE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 TARGET_SHARE = 0.10  # issue 14: the HTTPS rule within the first 10 % of the critical path
 
@@ -133,10 +144,74 @@ CREATION: dict[str, Timing] = {
 }
 UNKNOWN = Timing(15, "estimate: type not in the table, a generic API operation")
 
+SERVICE_TYPE = "gcp:projects/service:Service"
+# What the bootstrap enables (bootstrap/platform_apis.py reads this same list).
+BOOTSTRAPPED_APIS = frozenset(PLATFORM_APIS)
+ALREADY_ENABLED = Timing(
+    4,
+    "estimate: the Google provider's create of a service already enabled only reads: it lists "
+    "the project's enabled services and returns without an enable call (terraform-provider-"
+    "google, google/services/resourcemanager/resource_google_project_service.go, "
+    "resourceGoogleProjectServiceCreate). The list goes through the provider's request batcher, "
+    "which waits DefaultBatchSendIntervalSec = 3 s (google/transport/batcher.go), then one "
+    "services.list call",
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A second operation the provider's create makes after the insert, when `applies`."""
+
+    applies: Callable[[dict[str, Any]], bool]
+    timing: Timing
+
+
+STEPS: dict[str, Step] = {
+    "gcp:compute/backendService:BackendService": Step(
+        lambda inputs: bool(inputs.get("securityPolicy")),
+        Timing(
+            12,
+            "estimate: one more global Compute Engine operation. With a Cloud Armor policy the "
+            "provider's create inserts the backend service, waits, then calls setSecurityPolicy "
+            "and waits again (terraform-provider-google, google/services/compute/"
+            "resource_compute_backend_service.go, resourceComputeBackendServiceCreate: "
+            "'security_policy isn't set by Create / Update')",
+        ),
+    ),
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": Step(
+        lambda inputs: bool(inputs.get("labels")),
+        Timing(
+            12,
+            "estimate: one more global Compute Engine operation. With labels the provider's "
+            "create inserts the rule, waits, then calls setLabels and waits again "
+            "(google/services/compute/resource_compute_global_forwarding_rule.go, "
+            "resourceComputeGlobalForwardingRuleCreate: 'Labels cannot be set in a create')",
+        ),
+    ),
+}
+
+
+def creation_time(
+    entry: dict[str, Any],
+    times: dict[str, Timing] = CREATION,
+    enabled_apis: frozenset[str] = BOOTSTRAPPED_APIS,
+) -> float:
+    """Seconds from the start of `entry`'s create until it exists."""
+    inputs = entry.get("inputs") or {}
+    if entry["type"] == SERVICE_TYPE and inputs.get("service") in enabled_apis:
+        return ALREADY_ENABLED.seconds
+    seconds = times.get(entry["type"], UNKNOWN).seconds
+    step = STEPS.get(entry["type"])
+    if step and step.applies(inputs):
+        seconds += step.timing.seconds
+    return seconds
+
 
 @dataclass(frozen=True)
 class Simulation:
     finish: dict[str, float]  # resource → seconds after `pulumi up` starts when it exists
+    duration: dict[str, float]  # resource → seconds its create takes
+    came_from: dict[str, str | None]  # resource → the dependency it waited for last
     critical_path: list[str]  # the longest chain, first to last
     serial: float  # every creation one after another
     https_rule: str | None  # the port-443 forwarding rule's name
@@ -211,10 +286,15 @@ def https_rule_name(document: dict[str, Any]) -> str | None:
     return None
 
 
-def simulate(document: dict[str, Any], times: dict[str, Timing] = CREATION) -> Simulation:
+def simulate(
+    document: dict[str, Any],
+    times: dict[str, Timing] = CREATION,
+    enabled_apis: frozenset[str] = BOOTSTRAPPED_APIS,
+) -> Simulation:
+    """`enabled_apis`: the APIs on before `pulumi up` starts (the bootstrap's, by default)."""
     resources = document["resources"]
     graph = creation_graph(document)
-    duration = {name: times.get(resources[name]["type"], UNKNOWN).seconds for name in graph}
+    duration = {name: creation_time(resources[name], times, enabled_apis) for name in graph}
     finish: dict[str, float] = {}
     came_from: dict[str, str | None] = {}
 
@@ -233,33 +313,49 @@ def simulate(document: dict[str, Any], times: dict[str, Timing] = CREATION) -> S
     for name in sorted(graph):
         finish_of(name)
     last = max(finish, key=lambda n: (finish[n], n)) if finish else None
-    path = []
-    while last is not None:
-        path.append(last)
-        last = came_from[last]
     unknown = {resources[n]["type"] for n in graph if resources[n]["type"] not in times}
-    return Simulation(
+    sim = Simulation(
         finish=finish,
-        critical_path=path[::-1],
+        duration=duration,
+        came_from=came_from,
+        critical_path=[],
         serial=sum(duration.values()),
         https_rule=https_rule_name(document),
         unknown_types=unknown,
     )
+    sim.critical_path.extend(chain_to(sim, last))
+    return sim
+
+
+def chain_to(sim: Simulation, name: str | None) -> list[str]:
+    """The chain `name` waited for, each resource after the dependency that finished last."""
+    chain = []
+    while name is not None:
+        chain.append(name)
+        name = sim.came_from[name]
+    return chain[::-1]
 
 
 def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
 
 
-def report(document: dict[str, Any], sim: Simulation) -> list[str]:
-    resources = document["resources"]
+def report(document: dict[str, Any], sim: Simulation, bootstrapped: bool = True) -> list[str]:
     lines = [
-        f"First `pulumi up` of stack {document['stack']}, simulated ({len(sim.finish)} resources)"
+        f"First `pulumi up` of stack {document['stack']}, simulated ({len(sim.finish)} resources), "
+        + (
+            "project bootstrapped (its APIs already enabled)"
+            if bootstrapped
+            else "APIs enabled by the program itself (no bootstrap)"
+        )
     ]
     lines.append("Critical path (each resource waits for the one above):")
     for name in sim.critical_path:
-        timing = CREATION.get(resources[name]["type"], UNKNOWN)
-        lines.append(f"  {minutes(sim.finish[name]):>7}  +{timing.seconds:>4.0f}s  {name}")
+        lines.append(f"  {minutes(sim.finish[name]):>7}  +{sim.duration[name]:>4.0f}s  {name}")
+    if sim.https_rule:
+        lines.append("The HTTPS forwarding rule's chain:")
+        for name in chain_to(sim, sim.https_rule):
+            lines.append(f"  {minutes(sim.finish[name]):>7}  +{sim.duration[name]:>4.0f}s  {name}")
     at = sim.https_rule_at
     lines += [
         f"critical path (simulated first up): {minutes(sim.length)} ({sim.length:.0f} s)",
@@ -283,7 +379,16 @@ def report(document: dict[str, Any], sim: Simulation) -> list[str]:
 
 
 def sources() -> list[str]:
-    return [f"  {t.seconds:>5.0f} s  {typ}: {t.source}" for typ, t in sorted(CREATION.items())]
+    lines = [f"  {t.seconds:>5.0f} s  {typ}: {t.source}" for typ, t in sorted(CREATION.items())]
+    lines.append(
+        f"  {ALREADY_ENABLED.seconds:>5.0f} s  {SERVICE_TYPE}, already enabled: "
+        f"{ALREADY_ENABLED.source}"
+    )
+    lines += [
+        f"  +{step.timing.seconds:>4.0f} s  {typ}: {step.timing.source}"
+        for typ, step in sorted(STEPS.items())
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,9 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--inventory", type=Path, help="a saved inventory instead of the code now")
     parser.add_argument("--sources", action="store_true", help="list each type's time and source")
+    parser.add_argument(
+        "--without-bootstrap",
+        action="store_true",
+        help="the program enables its APIs itself (a project the bootstrap has not prepared)",
+    )
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
     from vidgo_infra import inventory
 
     if args.inventory:
@@ -302,8 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         from vidgo_infra.offline import run_program
 
         document = inventory.inventory(run_program(args.stack))
-    sim = simulate(document)
-    print("\n".join(report(document, sim)))
+    enabled = frozenset() if args.without_bootstrap else BOOTSTRAPPED_APIS
+    sim = simulate(document, enabled_apis=enabled)
+    print("\n".join(report(document, sim, bootstrapped=not args.without_bootstrap)))
     if args.sources:
         print("Creation times (seconds) and what each rests on:")
         print("\n".join(sources()))

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.first_deploy import CREATION, creation_graph, simulate, upstream
+from benchmarks.first_deploy import (
+    ALREADY_ENABLED,
+    BOOTSTRAPPED_APIS,
+    CREATION,
+    TARGET_SHARE,
+    creation_graph,
+    simulate,
+    upstream,
+)
 from vidgo_infra.inventory import inventory
 
 # What the edge really uses: the compute API, and the media bucket (with its signing key).
 EDGE_MAY_WAIT_FOR_APIS = {"apis-compute", "apis-storage", "apis-secretmanager"}
 SLOW_COMPONENTS = {"database", "redis", "api", "web", "network"}
+# Issue 14: the simulated critical path before the edge stopped waiting for the services.
+CRITICAL_PATH_BEFORE_SECONDS = 17 * 60 + 31
 
 
 def top_component(document, name: str) -> str:
@@ -84,3 +94,62 @@ def test_the_simulation_follows_the_longest_chain():
     assert sim.critical_path == ["slow", "inner", "last"]
     assert sim.length == 720 + 3 + 12
     assert sim.serial == 720 + 3 + 3 + 12
+
+
+@pytest.mark.parametrize("bootstrapped", [True, False])
+def test_the_first_deploy_is_no_longer_than_before_issue_14(document, bootstrapped):
+    sim = simulate(document, enabled_apis=BOOTSTRAPPED_APIS if bootstrapped else frozenset())
+    assert sim.length <= CRITICAL_PATH_BEFORE_SECONDS
+
+
+def test_the_bootstrap_brings_the_https_rule_forward(document):
+    """The APIs it enabled only read, so the edge's chain starts seconds into `pulumi up`."""
+    bootstrapped = simulate(document)
+    alone = simulate(document, enabled_apis=frozenset())
+    assert bootstrapped.https_rule_at < alone.https_rule_at
+    first = bootstrapped.critical_path[0]
+    assert bootstrapped.duration[first] == ALREADY_ENABLED.seconds
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14's target is not met: five Compute Engine creates in a row (Armor policy, "
+    "backend service, URL map, HTTPS proxy, rule), each of which needs the one before, take "
+    "about 13 % of the critical path (README, 'First deploy'). Remove this mark once it passes.",
+)
+def test_the_https_rule_exists_within_the_first_tenth_of_the_critical_path(document):
+    sim = simulate(document)
+    assert sim.https_rule_at / sim.length <= TARGET_SHARE
+
+
+def service(api: str) -> dict:
+    return {"type": "gcp:projects/service:Service", "parent": None, "inputs": {"service": api}}
+
+
+def test_an_api_already_enabled_takes_a_read_and_a_second_operation_is_counted():
+    resources = {
+        "on": service("compute.googleapis.com"),
+        "off": service("billingbudgets.googleapis.com"),
+        "armor": {"type": "gcp:compute/securityPolicy:SecurityPolicy", "parent": None},
+        "armored": {
+            "type": "gcp:compute/backendService:BackendService",
+            "parent": None,
+            "depends_on": ["on", "armor"],
+            "inputs": {"securityPolicy": "armor-id"},
+        },
+        "plain": {
+            "type": "gcp:compute/backendService:BackendService",
+            "parent": None,
+            "depends_on": ["on"],
+        },
+    }
+    for entry in resources.values():
+        entry.setdefault("inputs", {})
+    sim = simulate(
+        {"stack": "t", "resources": resources}, enabled_apis=frozenset({"compute.googleapis.com"})
+    )
+    enable = CREATION["gcp:projects/service:Service"].seconds
+    backend = CREATION["gcp:compute/backendService:BackendService"].seconds
+    assert sim.finish["on"] == ALREADY_ENABLED.seconds < enable == sim.finish["off"]
+    assert sim.finish["plain"] == ALREADY_ENABLED.seconds + backend
+    assert sim.duration["armored"] > backend  # insert, then setSecurityPolicy
