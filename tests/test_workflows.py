@@ -53,7 +53,7 @@ def tool(name: str) -> str:
     beside_python = Path(sys.executable).parent / name
     found = str(beside_python) if beside_python.exists() else shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} is not installed: pip install -e '.[dev]'")
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
     return found
 
 
