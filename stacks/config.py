@@ -83,13 +83,22 @@ def _region(value: str) -> str:
     return value
 
 
+# RFC 1918 itself: `IPv4Network.is_private` also counts loopback, link-local and the
+# documentation ranges, none of which a VPC may use as its own private space.
+RFC_1918 = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
 def _private_range(value: str) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.IPv4Network(value)
     except ValueError as error:
         raise ValueError(f"{value!r} is not a CIDR range like 10.8.0.0/28 ({error})") from None
-    if not network.is_private:
-        raise ValueError(f"{value} is not a private (RFC 1918) range")
+    if not any(network.subnet_of(block) for block in RFC_1918):
+        raise ValueError(
+            f"{value} is not a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16"
+        )
     return network
 
 
