@@ -64,15 +64,15 @@ class Database(Component):
     """The instance has no public address and accepts only encrypted connections, by default
     only from clients with a certificate Cloud SQL trusts: the Cloud SQL connector behind the
     `/cloudsql` socket presents one, and every client uses it. The user's password is generated
-    here, so it is in no config file, and it reaches the API only through Secret Manager
-    (`DB_PASSWORD`, and `DATABASE_URL` over the Cloud SQL socket).
+    here, so it is in no config file. The API gets it only inside `DATABASE_URL` (Secret Manager,
+    over the Cloud SQL socket); `DB_PASSWORD` holds it alone for operators (psql through the
+    Cloud SQL Auth Proxy) and is given to no service.
 
     Deleting the instance (only possible once protection is off) keeps its automated backups
     for their retention and takes a final backup kept `final_backup_retention_days`.
     """
 
     connection_name: pulumi.Output[str]
-    password: SecretRef
     url: SecretRef
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
@@ -177,7 +177,7 @@ class Database(Component):
         )
 
         self.connection_name = instance.connection_name
-        self.password = stored_secret(
+        stored_secret(
             f"{name}-password-secret",
             project=args.project,
             secret_id="DB_PASSWORD",

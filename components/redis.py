@@ -33,9 +33,10 @@ WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", 
 
 
 class Redis(Component):
-    """AUTH and in-transit encryption are decided at creation: turning either on later replaces
-    the instance. Both are on. With TLS the client must trust the instance's own CA, so the API
-    gets `REDIS_URL` (rediss://, with the AUTH string) and `REDIS_CA_CERT` from Secret Manager.
+    """AUTH and in-transit encryption are both on. The TLS mode is fixed at creation (the
+    provider replaces the instance, and its data, to change it); AUTH can be turned on or off in
+    place. With TLS the client must trust the instance's own CA, so the API gets `REDIS_URL`
+    (rediss://, with the AUTH string) and `REDIS_CA_CERT` from Secret Manager.
 
     RDB persistence: Memorystore snapshots the data every `rdb_snapshot_period` and, after a
     restart or a lost node, starts from the latest snapshot instead of empty (Basic Tier too).

@@ -330,6 +330,43 @@ BOUNDS = [
         {"edge.armor.owasp_mode": "block"},
         "owasp_mode",
     ),
+    # --- the migrations job
+    (
+        "job-timeout-min",
+        {"migrations.timeout_seconds": 10},
+        {"migrations.timeout_seconds": 9},
+        "timeout_seconds",
+    ),
+    (
+        "job-timeout-max",
+        {"migrations.timeout_seconds": 86400},
+        {"migrations.timeout_seconds": 86401},
+        "timeout_seconds",
+    ),
+    (
+        "job-retries-min",
+        {"migrations.max_retries": 0},
+        {"migrations.max_retries": -1},
+        "max_retries",
+    ),
+    (
+        "job-retries-max",
+        {"migrations.max_retries": 10},
+        {"migrations.max_retries": 11},
+        "max_retries",
+    ),
+    (
+        "job-command-empty",
+        {"migrations.command": ["migrate"]},
+        {"migrations.command": []},
+        "command",
+    ),
+    (
+        "job-command-blank-arg",
+        {"migrations.command": ["migrate", "x"]},
+        {"migrations.command": ["migrate", ""]},
+        "command",
+    ),
     # --- monitoring
     (
         "error-ratio-low",
