@@ -1,0 +1,69 @@
+"""The edge's intent beyond routing (tests/test_edge.py): what a refused client is told, that the
+HTTPS redirect keeps the request, and that every request through the load balancer is logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vidgo_infra.offline import Run
+
+ARMOR = "gcp:compute/securityPolicy:SecurityPolicy"
+BACKEND = "gcp:compute/backendService:BackendService"
+RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+DEFAULT_RULE_PRIORITY = 2147483647
+
+
+def armor_rules(run: Run) -> list[dict[str, Any]]:
+    return run.one(ARMOR).inputs["rules"]
+
+
+def redirect(run: Run) -> dict[str, Any]:
+    (http,) = [r for r in run.by_type(RULE) if r.inputs["portRange"] == "80"]
+    proxy = run.by_id(http.inputs["target"])
+    return run.by_id(proxy.inputs["urlMap"]).inputs["defaultUrlRedirect"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_a_client_over_the_rate_limit_is_told_429_per_ip(stack, request):
+    (throttle,) = [
+        r for r in armor_rules(request.getfixturevalue(stack)) if r["action"] == "throttle"
+    ]
+    options = throttle["rateLimitOptions"]
+    assert options["enforceOnKey"] == "IP"
+    assert options["conformAction"] == "allow"
+    assert options["exceedAction"] == "deny(429)"
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_a_request_an_owasp_rule_matches_is_refused_with_403(stack, request):
+    waf = [
+        r
+        for r in armor_rules(request.getfixturevalue(stack))
+        if "evaluatePreconfiguredWaf(" in r.get("match", {}).get("expr", {}).get("expression", "")
+    ]
+    assert waf
+    assert {r["action"] for r in waf} == {"deny(403)"}
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_only_the_last_rule_allows_what_nothing_else_matched(stack, request):
+    rules = armor_rules(request.getfixturevalue(stack))
+    allowing = [r["priority"] for r in rules if r["action"] == "allow"]
+    assert allowing == [DEFAULT_RULE_PRIORITY]
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_the_https_redirect_keeps_path_and_query(stack, request):
+    moved = redirect(request.getfixturevalue(stack))
+    assert moved["httpsRedirect"] is True
+    assert moved["stripQuery"] is False
+    assert "pathRedirect" not in moved and "prefixRedirect" not in moved
+    assert "hostRedirect" not in moved
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_every_request_through_the_load_balancer_is_logged(stack, request):
+    for backend in request.getfixturevalue(stack).by_type(BACKEND):
+        assert backend.inputs["logConfig"] == {"enable": True, "sampleRate": 1}, backend.name

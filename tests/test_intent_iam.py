@@ -1,0 +1,98 @@
+"""Who may do what: every IAM grant the program makes, member by member, against the list of
+what each identity needs. A role widened to an admin role, a grant moved from one secret to the
+whole project, or a new member anywhere fails here, whatever the snapshot says."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import SEED_APP_SECRETS
+from vidgo_infra.offline import Resource, Run
+
+PROJECT_NUMBER = "123456789012"  # what the mocks answer for getProject (vidgo_infra/offline.py)
+PROJECTS = {"prod": "vidgo-ai-prod", "staging": "vidgo-ai-staging"}
+BUCKETS = {"prod": "vidgo-media-prod", "staging": "vidgo-media-staging"}
+# What every Cloud Run service writes about itself, and nothing more project-wide.
+SELF_REPORTING = {
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/cloudtrace.agent",
+}
+# The secrets the API reads: the application's, and the connections the platform writes.
+API_SECRETS = {*SEED_APP_SECRETS, "DATABASE_URL", "REDIS_URL", "REDIS_CA_CERT"}
+API_SECRETS |= {"MEDIA_URL_SIGNING_KEY"}
+
+
+def is_grant(resource: Resource) -> bool:
+    kind = resource.type.split(":")[-1].lower()
+    return any(word in kind for word in ("iammember", "iambinding", "iampolicy"))
+
+
+def grants(run: Run) -> dict[str, set[tuple[str, str, str]]]:
+    """member → {(scope kind, scope, role)} for every grant in the stack."""
+    found: dict[str, set[tuple[str, str, str]]] = {}
+    for resource in run.resources.values():
+        if not is_grant(resource):
+            continue
+        inputs = resource.inputs
+        assert "policyData" not in inputs, f"{resource.name}: a whole IAM policy"
+        members = inputs.get("members") or [inputs["member"]]
+        if "secretId" in inputs:  # the secret's resource id: find which secret it is
+            scope = ("secret", run.by_id(inputs["secretId"]).inputs["secretId"])
+        elif "bucket" in inputs:
+            scope = ("bucket", inputs["bucket"])
+        elif resource.type.startswith("gcp:projects/"):
+            scope = ("project", inputs["project"])
+        else:
+            scope = (resource.type, str(inputs))
+        for member in members:
+            found.setdefault(member, set()).add((*scope, inputs["role"]))
+    return found
+
+
+def expected(stack: str) -> dict[str, set[tuple[str, str, str]]]:
+    project, bucket = PROJECTS[stack], BUCKETS[stack]
+
+    def account(name: str) -> str:
+        return f"serviceAccount:{name}@{project}.iam.gserviceaccount.com"
+
+    api = {("project", project, role) for role in (*SELF_REPORTING, "roles/cloudsql.client")}
+    api |= {("secret", s, "roles/secretmanager.secretAccessor") for s in API_SECRETS}
+    api |= {("bucket", bucket, "roles/storage.objectUser")}
+    return {
+        account("vidgo-api-run"): api,
+        account("vidgo-web-run"): {("project", project, role) for role in SELF_REPORTING},
+        # Google's CDN fill account reads media objects for signed URLs, and nothing else.
+        f"serviceAccount:service-{PROJECT_NUMBER}@cloud-cdn-fill.iam.gserviceaccount.com": {
+            ("bucket", bucket, "roles/storage.objectViewer")
+        },
+    }
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_each_identity_holds_exactly_these_roles(stack, request):
+    assert grants(request.getfixturevalue(stack)) == expected(stack)
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_the_web_service_can_only_report_about_itself(stack, request):
+    web = f"serviceAccount:vidgo-web-run@{PROJECTS[stack]}.iam.gserviceaccount.com"
+    assert {role for _, _, role in grants(request.getfixturevalue(stack))[web]} == SELF_REPORTING
+
+
+def test_the_database_password_alone_is_given_to_no_service(prod):
+    readers = {
+        member
+        for member, held in grants(prod).items()
+        if any(scope == ("secret", "DB_PASSWORD") for *scope, _ in held)
+    }
+    assert readers == set()
+
+
+def test_no_role_anywhere_is_an_owner_editor_or_admin_role(prod, staging):
+    for run in (prod, staging):
+        for member, held in grants(run).items():
+            for *_, role in held:
+                name = role.removeprefix("roles/").lower()
+                assert name not in ("owner", "editor"), (member, role)
+                assert not name.endswith("admin"), (member, role)
