@@ -330,6 +330,104 @@ BOUNDS = [
         {"edge.armor.owasp_mode": "block"},
         "owasp_mode",
     ),
+    # --- issue 11's guards: final backup, Redis maintenance, ban, HSTS, provider status
+    (
+        "final-backup-min",
+        {"database.final_backup_retention_days": 0, "accept_weaker": ["no-retained-backups"]},
+        {"database.final_backup_retention_days": -1, "accept_weaker": ["no-retained-backups"]},
+        "final_backup_retention_days",
+    ),
+    (
+        "final-backup-max",
+        {"database.final_backup_retention_days": 365},
+        {"database.final_backup_retention_days": 366},
+        "final_backup_retention_days",
+    ),
+    (
+        "redis-maintenance-day-min",
+        {"redis.maintenance_day": 1},
+        {"redis.maintenance_day": 0},
+        "maintenance_day",
+    ),
+    (
+        "redis-maintenance-day-max",
+        {"redis.maintenance_day": 7},
+        {"redis.maintenance_day": 8},
+        "maintenance_day",
+    ),
+    (
+        "redis-maintenance-hour-min",
+        {"redis.maintenance_hour": 0},
+        {"redis.maintenance_hour": -1},
+        "maintenance_hour",
+    ),
+    (
+        "redis-maintenance-hour-max",
+        {"redis.maintenance_hour": 23},
+        {"redis.maintenance_hour": 24},
+        "maintenance_hour",
+    ),
+    (
+        "rate-limit-max",
+        {"edge.armor.rate_limit_requests": 10000},
+        {"edge.armor.rate_limit_requests": 10001},
+        "rate_limit_requests",
+    ),
+    (
+        "ban-threshold-min",
+        {"edge.armor.ban_threshold_requests": 1},
+        {"edge.armor.ban_threshold_requests": 0},
+        "ban_threshold_requests",
+    ),
+    (
+        "ban-threshold-max",
+        {"edge.armor.ban_threshold_requests": 10000},
+        {"edge.armor.ban_threshold_requests": 10001},
+        "ban_threshold_requests",
+    ),
+    (
+        "ban-interval",
+        {"edge.armor.ban_interval_seconds": 3600},
+        {"edge.armor.ban_interval_seconds": 3601},
+        "ban_interval_seconds",
+    ),
+    (
+        "hsts-min",
+        {"edge.hsts_max_age_seconds": 0, "accept_weaker": ["no-hsts"]},
+        {"edge.hsts_max_age_seconds": -1, "accept_weaker": ["no-hsts"]},
+        "hsts_max_age_seconds",
+    ),
+    (
+        "hsts-max",
+        {"edge.hsts_max_age_seconds": 63072000},
+        {"edge.hsts_max_age_seconds": 63072001},
+        "hsts_max_age_seconds",
+    ),
+    (
+        "provider-absent-min",
+        {"monitoring.provider_status_absent_minutes": 2},
+        {"monitoring.provider_status_absent_minutes": 1},
+        "provider_status_absent_minutes",
+    ),
+    (
+        "provider-absent-max",
+        {"monitoring.provider_status_absent_minutes": 1440},
+        {"monitoring.provider_status_absent_minutes": 1441},
+        "provider_status_absent_minutes",
+    ),
+    # A weaker choice passes only when the stack names it, and a named one must be made.
+    (
+        "weaker-named",
+        {"edge.armor.owasp_mode": "preview", "accept_weaker": ["owasp-preview"]},
+        {"edge.armor.owasp_mode": "preview"},
+        "accept_weaker: [owasp-preview]",
+    ),
+    (
+        "weaker-unused",
+        {"accept_weaker": []},
+        {"accept_weaker": ["owasp-preview"]},
+        "accept_weaker: owasp-preview not weakened",
+    ),
     # --- the migrations job
     (
         "job-timeout-min",

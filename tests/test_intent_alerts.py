@@ -14,14 +14,14 @@ from vidgo_infra.offline import Resource, Run
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 REQUEST_COUNT = 'metric.type="run.googleapis.com/request_count"'
 REQUEST_LATENCIES = 'metric.type="run.googleapis.com/request_latencies"'
-NOT_2XX = 'metric.labels.response_code_class!="2xx"'
+SERVER_ERRORS = 'metric.labels.response_code_class="5xx"'
 PROVIDER_STATUS = 'metric.type="custom.googleapis.com/vidgo/provider_status"'
 CHECK_PASSED = 'metric.type="monitoring.googleapis.com/uptime_check/check_passed"'
 API_SERVICE = 'resource.labels.service_name="vidgo-api"'
 
 # What each alert watches: the clause that tells it apart from the others.
 ALERTS = {
-    "error ratio": NOT_2XX,
+    "error ratio": SERVER_ERRORS,
     "latency": REQUEST_LATENCIES,
     "provider down": PROVIDER_STATUS,
     "uptime failing": CHECK_PASSED,
@@ -38,18 +38,28 @@ def clauses(filter_: str) -> set[str]:
     return {clause.strip() for clause in filter_.split(" AND ")}
 
 
-def condition(run: Run, alert: str) -> dict[str, Any]:
-    """The one threshold condition of the one policy that watches `alert`'s series."""
-    found = [p for p in run.by_type(POLICY) if watches(p, ALERTS[alert])]
+def bodies(policy: Resource) -> list[dict[str, Any]]:
+    """Each condition's body, whatever its kind (threshold, absence)."""
+    return [
+        body for c in policy.inputs["conditions"] for k, body in c.items() if k != "displayName"
+    ]
+
+
+def policy_for(run: Run, alert: str) -> Resource:
+    found = [
+        p
+        for p in run.by_type(POLICY)
+        if any(ALERTS[alert] in clauses(b["filter"]) for b in bodies(p))
+    ]
     assert len(found) == 1, f"{len(found)} policies for the {alert} alert"
-    (only,) = found[0].inputs["conditions"]
-    return only["conditionThreshold"]
+    return found[0]
 
 
-def watches(policy: Resource, clause: str) -> bool:
-    return any(
-        clause in clauses(c["conditionThreshold"]["filter"]) for c in policy.inputs["conditions"]
-    )
+def condition(run: Run, alert: str, kind: str = "conditionThreshold") -> dict[str, Any]:
+    """The one condition of that kind in the one policy that watches `alert`'s series."""
+    found = [c[kind] for c in policy_for(run, alert).inputs["conditions"] if kind in c]
+    assert len(found) == 1, f"{len(found)} {kind} conditions in the {alert} alert"
+    return found[0]
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
@@ -57,8 +67,7 @@ def test_the_platform_has_exactly_the_error_latency_provider_and_uptime_alerts(s
     run = request.getfixturevalue(stack)
     policies = run.by_type(POLICY)
     assert len(policies) == len(ALERTS)
-    for alert in ALERTS:
-        condition(run, alert)  # exactly one policy each
+    assert {policy_for(run, alert).urn for alert in ALERTS} == {p.urn for p in policies}
 
 
 def test_the_latency_alert_exists_and_watches_the_apis_p95(prod):
@@ -76,10 +85,11 @@ def test_the_error_ratio_alert_fires_above_its_configured_threshold_for_5_minute
     assert errors["comparison"] == "COMPARISON_GT"
     assert errors["thresholdValue"] == pytest.approx(expected)
     assert errors["duration"] == "300s"
-    # A ratio of request *rates*: non-2xx of the API over all of the API's requests.
+    # A ratio of request *rates*: server errors (5xx) of the API over all of the API's requests.
     assert API_SERVICE in clauses(errors["filter"]) and API_SERVICE in clauses(
         errors["denominatorFilter"]
     )
+    assert SERVER_ERRORS not in clauses(errors["denominatorFilter"])
     for aggregations in (errors["aggregations"], errors["denominatorAggregations"]):
         (aggregation,) = aggregations
         assert aggregation["perSeriesAligner"] == "ALIGN_RATE"
@@ -93,6 +103,14 @@ def test_the_latency_alert_fires_above_its_configured_threshold_for_10_minutes(s
     assert latency["comparison"] == "COMPARISON_GT"
     assert latency["thresholdValue"] == expected
     assert latency["duration"] == "600s"
+
+
+def test_the_provider_down_alert_also_fires_when_no_status_arrives(prod):
+    absent = condition(prod, "provider down", "conditionAbsent")
+    assert absent["duration"] == f"{15 * 60}s"  # monitoring.provider_status_absent_minutes
+    (aggregation,) = absent["aggregations"]
+    assert aggregation["groupByFields"] == ["metric.labels.provider"]
+    assert policy_for(prod, "provider down").inputs["combiner"] == "OR"
 
 
 def test_the_provider_down_alert_fires_when_a_provider_reports_below_1_for_5_minutes(prod):

@@ -23,7 +23,8 @@ def secret_value(run: Run, secret_id: str) -> str:
     """The value the program writes to a secret (the mocks' stand-ins for Google's values)."""
     (secret,) = [s for s in run.by_type(SECRET) if s.inputs["secretId"] == secret_id]
     (version,) = [v for v in run.by_type(VERSION) if v.parent == secret.urn]
-    return version.inputs["secretData"]["value"]
+    data = version.inputs.get("secretDataWo") or version.inputs["secretData"]  # write-only first
+    return data["value"]
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

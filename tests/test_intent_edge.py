@@ -15,8 +15,11 @@ RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 DEFAULT_RULE_PRIORITY = 2147483647
 
 
-def armor_rules(run: Run) -> list[dict[str, Any]]:
-    return run.one(ARMOR).inputs["rules"]
+def policies(run: Run) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(name, rules) of every Cloud Armor policy: the API's and the web's."""
+    found = [(p.name, p.inputs["rules"]) for p in run.by_type(ARMOR)]
+    assert found
+    return found
 
 
 def redirect(run: Run) -> dict[str, Any]:
@@ -27,21 +30,22 @@ def redirect(run: Run) -> dict[str, Any]:
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_a_client_over_the_rate_limit_is_told_429_per_ip(stack, request):
-    (throttle,) = [
-        r for r in armor_rules(request.getfixturevalue(stack)) if r["action"] == "throttle"
-    ]
-    options = throttle["rateLimitOptions"]
-    assert options["enforceOnKey"] == "IP"
-    assert options["conformAction"] == "allow"
-    assert options["exceedAction"] == "deny(429)"
+    for name, rules in policies(request.getfixturevalue(stack)):
+        limits = [r["rateLimitOptions"] for r in rules if "rateLimitOptions" in r]
+        assert len(limits) == 1, name
+        assert limits[0]["enforceOnKey"] == "IP", name
+        assert limits[0]["conformAction"] == "allow", name
+        assert limits[0]["exceedAction"] == "deny(429)", name
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_a_request_an_owasp_rule_matches_is_refused_with_403(stack, request):
     waf = [
-        r
-        for r in armor_rules(request.getfixturevalue(stack))
-        if "evaluatePreconfiguredWaf(" in r.get("match", {}).get("expr", {}).get("expression", "")
+        rule
+        for _, rules in policies(request.getfixturevalue(stack))
+        for rule in rules
+        if "evaluatePreconfiguredWaf("
+        in rule.get("match", {}).get("expr", {}).get("expression", "")
     ]
     assert waf
     assert {r["action"] for r in waf} == {"deny(403)"}
@@ -49,18 +53,19 @@ def test_a_request_an_owasp_rule_matches_is_refused_with_403(stack, request):
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_only_the_last_rule_allows_what_nothing_else_matched(stack, request):
-    rules = armor_rules(request.getfixturevalue(stack))
-    allowing = [r["priority"] for r in rules if r["action"] == "allow"]
-    assert allowing == [DEFAULT_RULE_PRIORITY]
+    for name, rules in policies(request.getfixturevalue(stack)):
+        allowing = [r["priority"] for r in rules if r["action"] == "allow"]
+        assert allowing == [DEFAULT_RULE_PRIORITY], name
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_the_https_redirect_keeps_path_and_query(stack, request):
+def test_the_https_redirect_keeps_method_path_and_query(stack, request):
     moved = redirect(request.getfixturevalue(stack))
     assert moved["httpsRedirect"] is True
+    # 308: a redirected POST stays a POST with its body (after a 301 clients may send a GET).
+    assert moved["redirectResponseCode"] == "PERMANENT_REDIRECT"
     assert moved["stripQuery"] is False
-    assert "pathRedirect" not in moved and "prefixRedirect" not in moved
-    assert "hostRedirect" not in moved
+    assert not {"pathRedirect", "prefixRedirect", "hostRedirect"} & moved.keys()
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
