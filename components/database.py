@@ -53,9 +53,11 @@ class DatabaseArgs:
     database_name: str
     user_name: str
     flags: Mapping[str, str] = field(default_factory=dict)
-    ssl_mode: str = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
-    retain_backups_on_delete: bool = True
-    final_backup_retention_days: int = 30  # 0: no final backup
+    # No defaults: the stack's config decides (stacks/config.py), and a weaker value there must
+    # be named in accept_weaker; a default here would be a second, unguarded source.
+    ssl_mode: str
+    retain_backups_on_delete: bool
+    final_backup_retention_days: int  # 0: no final backup
     labels: Mapping[str, str]
     protect: bool
 
