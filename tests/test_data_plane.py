@@ -33,7 +33,8 @@ PASSWORD = "random:index/randomPassword:RandomPassword"
 STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, REDIS)
 
 APP_SECRETS = SEED_APP_SECRETS
-# Secrets the platform writes for the API.
+# Secrets the platform generates and writes itself (DB_PASSWORD is for operators; the API
+# gets the password only inside DATABASE_URL).
 GENERATED_SECRETS = ("DATABASE_URL", "DB_PASSWORD", "REDIS_URL", "REDIS_CA_CERT")
 
 # Seed, section 3.1 ...
