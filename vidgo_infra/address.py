@@ -3,9 +3,10 @@
 A stack has outputs only once `pulumi up` finishes, but the load balancer's address exists in
 its first minutes (the edge waits for nothing slow: README, "First deploy"). So when the stack
 has no outputs yet, `vidgo-infra dns STACK` asks Google for the address by its configured name,
-and takes the zone, hosts and records from the stack's own program run offline. The operator
-can then enter the GoDaddy records, and Google issue the certificates, while Cloud SQL is still
-being created.
+and takes the zone, hosts and records from the stack's own program run offline (through
+vidgo_infra/stack.py, so the stack file is read and checked as `plan` reads and checks it). The
+operator can then enter the GoDaddy records, and Google issue the certificates, while Cloud SQL
+is still being created.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import ipaddress
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-ADDRESS_TYPE = "gcp:compute/globalAddress:GlobalAddress"
+from vidgo_infra.dns import Runner
+from vidgo_infra.project import Project
 
-Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+ADDRESS_TYPE = "gcp:compute/globalAddress:GlobalAddress"
 
 
 class AddressError(Exception):
@@ -30,9 +32,9 @@ def has_static_ip(outputs: Any) -> bool:
     return isinstance(outputs, Mapping) and bool(outputs.get("static_ip"))
 
 
-def outputs_from_google(stack: str, runner: Runner) -> dict[str, Any]:
+def outputs_from_google(project: Project, stack: str, runner: Runner) -> dict[str, Any]:
     """The stack's DNS outputs as `pulumi up` will export them, with the address Google holds."""
-    planned = planned_outputs(stack)
+    planned = planned_outputs(project, stack)
     ip = describe_address(planned["project"], planned["name"], runner)
     print(
         f"No stack outputs yet (is the first `pulumi up` still running?): static IP {ip} read "
@@ -43,16 +45,13 @@ def outputs_from_google(stack: str, runner: Runner) -> dict[str, Any]:
     return {**planned["outputs"], "static_ip": ip, "dns_records": records}
 
 
-def planned_outputs(stack: str) -> dict[str, Any]:
+def planned_outputs(project: Project, stack: str) -> dict[str, Any]:
     """The stack's outputs and its load balancer address's name and project, from the program
-    run offline with the stack's config (the same code `pulumi up` runs)."""
-    from stacks.loader import ConfigError
-    from vidgo_infra.offline import run_program
+    run offline with the stack's config (the same code `pulumi up` runs). A mistake in the stack
+    file is the UsageError `plan` gives for it."""
+    from vidgo_infra.stack import plan_stack
 
-    try:
-        run = run_program(stack)
-    except (FileNotFoundError, ConfigError) as exc:
-        raise AddressError(str(exc)) from None
+    run = plan_stack(project, stack).run
     [address] = [r for r in run.by_type(ADDRESS_TYPE) if r.inputs.get("addressType") == "EXTERNAL"]
     return {
         "outputs": run.outputs,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidgo_infra.project import UsageError, find_project, shown
+from vidgo_infra.project import Project, UsageError, find_project, shown
 
 REQUIRED_OUTPUTS = ("static_ip", "dns_zone", "dns_records", "hosts")
 RECORD_KEYS = ("type", "name", "value", "ttl")
@@ -679,7 +679,7 @@ def run(
         else:
             pulumi = runner or (lambda command: run_command(command, project.root))
             raw, source = pulumi_outputs(args.stack, pulumi), "`pulumi stack output`"
-            raw = _outputs_or_google(args.stack, raw, pulumi)
+            raw = _outputs_or_google(project, args.stack, raw, pulumi)
         dns = parse_outputs(raw)
         _belongs_to_stack(dns, project, args.stack, source)
         print(render_records(dns, args.stack), end="\n\n")
@@ -697,19 +697,19 @@ def run(
     return 0 if report.done else 1
 
 
-def _outputs_or_google(stack: str, outputs: Any, runner: Runner) -> Any:
+def _outputs_or_google(project: Project, stack: str, outputs: Any, runner: Runner) -> Any:
     """While the first `pulumi up` runs there are no outputs: read the IP from Google."""
     from vidgo_infra import address
 
     if address.has_static_ip(outputs):
         return outputs
     try:
-        return address.outputs_from_google(stack, runner)
+        return address.outputs_from_google(project, stack, runner)
     except address.AddressError as exc:
         raise InputError(str(exc)) from None
 
 
-def _belongs_to_stack(dns: StackDns, project, stack: str, source: str) -> None:
+def _belongs_to_stack(dns: StackDns, project: Project, stack: str, source: str) -> None:
     """Refuse outputs whose zone and hosts are not what the stack's config declares: records
     titled as staging but pointing prod's names at prod's IP would be entered in the wrong place."""
     from vidgo_infra.stack import stack_config
