@@ -231,6 +231,28 @@ def test_bad_arguments_exit_2(capsys, tmp_path):
     assert "--connect" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("server", "message"),
+    [
+        ("dns.google", "is not an IP address"),
+        ("192.0.2.53:99999", "the port must be a number from 1 to 65535"),
+        ("192.0.2.53:", "the port must be a number from 1 to 65535"),
+    ],
+)
+def test_a_bad_server_is_refused_before_any_check(capsys, tmp_path, server, message):
+    """`verify --server` reads IP[:PORT] exactly as `dns --check --server` does."""
+    outputs = tmp_path / "o.json"
+    outputs.write_text(json.dumps(OUTPUTS))
+    parser = argparse.ArgumentParser()
+    verify.add_arguments(parser)
+    assert (
+        verify.run(parser.parse_args(["prod", "--outputs", str(outputs), "--server", server])) == 2
+    )
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.err.count("\n") == 1
+    assert captured.out == ""
+
+
 def test_google_reports_certificates_and_services():
     def gcloud(command):
         if "ssl-certificates" in command:
