@@ -11,7 +11,7 @@ from stacks.config import PLACEHOLDER_IMAGE
 from stacks.loader import ConfigError
 from tests.conftest import run_with
 from vidgo_infra.offline import Resource, Run
-from vidgo_infra.plan import lookup
+from vidgo_infra.provider_rules.check import lookup
 
 JOB = "gcp:cloudrunv2/job:Job"
 SERVICE = "gcp:cloudrunv2/service:Service"

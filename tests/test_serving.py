@@ -12,7 +12,7 @@ from stacks.config import PLACEHOLDER_IMAGE
 from tests.conftest import run_with
 from tests.support import SEED_APP_SECRETS, strings
 from vidgo_infra.offline import Resource, Run
-from vidgo_infra.plan import lookup
+from vidgo_infra.provider_rules.check import lookup
 
 SERVICE = "gcp:cloudrunv2/service:Service"
 ACCOUNT = "gcp:serviceaccount/account:Account"

@@ -9,6 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from vidgo_infra.offline import is_stand_in
+from vidgo_infra.provider_rules.check import lookup
 
 AFTER_UP = "(known after pulumi up)"
 MAX_WIDTH = 120
@@ -116,21 +117,7 @@ KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def lookup(inputs: Any, path: str) -> Any:
-    """`settings.backupConfiguration.startTime`, `template.containers[0].image` → the value."""
-    value = inputs
-    for part in path.replace("[", ".[").split("."):
-        if value is None:
-            return None
-        if part.startswith("["):
-            index = int(part[1:-1])
-            value = value[index] if isinstance(value, list) and len(value) > index else None
-        else:
-            value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def key_settings(resource: dict[str, Any]) -> str:
+def key_settings(resource: dict[str, Any]) -> list[str]:
     inputs = resource.get("inputs") or {}
     parts = []
     for label, path in KEY_SETTINGS.get(resource["type"], []):

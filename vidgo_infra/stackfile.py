@@ -37,7 +37,7 @@ _Loader.yaml_implicit_resolvers = {
 class YamlFile:
     path: Path
     data: Any
-    # Where each key (or list item) starts: ("config", "vidgo-infra:db", "tier") → (line, col).
+    # Where each key (or item) starts: ("config", "vidgo-infra:database", "tier") → (line, col).
     marks: dict[Location, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, location: Location = ()) -> str:

@@ -12,13 +12,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vidgo_infra.project import UsageError
-
 if TYPE_CHECKING:
     from stacks.usage import Budget, UsageProfile
     from vidgo_infra.stack import PlannedStack
-
-CostInputError = UsageError  # the tool has one kind of input mistake (exit status 2)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

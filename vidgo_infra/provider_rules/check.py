@@ -100,7 +100,9 @@ def plain(value: Any, stand_ins: frozenset[str] = frozenset()) -> Any:
 
 
 def lookup(inputs: Any, path: str) -> Any:
-    """`cdnPolicy.cacheKeyPolicy`, `rules[0].match` → the value, None when absent."""
+    """`cdnPolicy.cacheKeyPolicy`, `rules[0].match` → the value, None when absent.
+
+    Also what the plan's key settings and the tests read inputs with: one reading of a path."""
     value = inputs
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
         if value is None or value is UNKNOWN:
