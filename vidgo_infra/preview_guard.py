@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Resource types whose replacement or deletion loses data, or an address outside Pulumi (DNS).
+from vidgo_infra.provider_rules.replacements import STATEFUL
+
+# What a destructive step loses, for the types `vidgo-infra diff --fail-on-stateful` calls out
+# too (one list). A secret version is replaced by every rotation: that is the point, not a loss.
 STATEFUL_TYPES = {
-    "gcp:sql/databaseInstance:DatabaseInstance": "the database and its backups",
-    "gcp:sql/database:Database": "the application's data",
-    "gcp:sql/user:User": "the role that owns the application's tables",
-    "gcp:redis/instance:Instance": "cached data and the AUTH string clients hold",
-    "gcp:storage/bucket:Bucket": "every stored object",
-    "gcp:secretmanager/secret:Secret": "every version of the secret, including ones added by hand",
-    "gcp:artifactregistry/repository:Repository": "every image, including the running ones",
-    "gcp:compute/globalAddress:GlobalAddress": "the static IP the GoDaddy records point at",
+    type_: loss
+    for type_, loss in STATEFUL.items()
+    if type_ != "gcp:secretmanager/secretVersion:SecretVersion"
 }
 # Pulumi step operations that remove a resource (a replacement is a create and a delete).
 DESTRUCTIVE_OPS = {"replace", "create-replacement", "delete-replaced", "delete", "replace-pending"}
@@ -119,7 +117,7 @@ def report(findings: list[Finding], confirmed: set[str]) -> str:
         status = "BLOCKED" if finding in blocked else "confirmed"
         why = f" (changed: {', '.join(finding.reasons)})" if finding.reasons else ""
         lines.append(
-            f"  {status}  {finding.op} {finding.name} [{finding.type}]: loses "
+            f"  {status}  {finding.op} {finding.name} [{finding.type}]: "
             f"{STATEFUL_TYPES[finding.type]}{why}"
         )
     if blocked:
