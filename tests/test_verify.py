@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -13,10 +14,12 @@ import subprocess
 import threading
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from vidgo_infra import verify
+from tests.conftest import ROOT, linked_project
+from vidgo_infra import cli, verify
 
 IP, OTHER_IP = "203.0.113.10", "198.51.100.9"  # RFC 5737 documentation addresses
 HOSTS = ["vidgo.ai", "www.vidgo.ai", "api.vidgo.ai"]
@@ -278,3 +281,17 @@ def test_google_reports_certificates_and_services():
         ("Cloud Run service ready", "vidgo-api"): "ok",
         ("Cloud Run service ready", "vidgo-web"): "FAIL",
     }
+
+
+def test_outputs_come_from_the_project_named_with_dash_c(tmp_path, monkeypatch):
+    """Without --outputs, `pulumi stack output` runs in the -C project, as `dns` runs it."""
+    project = linked_project(tmp_path / "other", prod=(ROOT / "Pulumi.prod.yaml").read_text())
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "cwd.txt"
+    fake_pulumi = bin_dir / "pulumi"
+    fake_pulumi.write_text(f"#!/bin/sh\npwd > '{seen}'\necho 'no such stack' >&2\nexit 1\n")
+    fake_pulumi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert cli.main(["-C", str(project), "verify", "prod"]) == 2
+    assert Path(seen.read_text().strip()).resolve() == project.resolve()

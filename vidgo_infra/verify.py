@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vidgo_infra import dns
+from vidgo_infra.project import find_project
 
 OK, FAIL, ERROR = "ok", "FAIL", "??"  # ERROR: the check could not be made
 TIMEOUT_S = 10.0
@@ -316,13 +317,15 @@ def parse_connect(values: Sequence[str]) -> dict[int, tuple[str, int]]:
     return mapping
 
 
-def run(args: argparse.Namespace, *, runner: Runner = dns.run_command) -> int:
+def run(args: argparse.Namespace, *, runner: Runner | None = None) -> int:
     try:
-        raw = (
-            dns.read_outputs_file(args.outputs)
-            if args.outputs
-            else dns.pulumi_outputs(args.stack, runner)
-        )
+        if args.outputs:
+            raw, commands = dns.read_outputs_file(args.outputs), runner or dns.run_command
+        else:
+            # `pulumi stack output` reads the stacks of the project the tool acts on (-C), as dns.
+            project = getattr(args, "project", None) or find_project()
+            commands = runner or (lambda command: dns.run_command(command, project.root))
+            raw = dns.pulumi_outputs(args.stack, commands)
         site = site_from_outputs(raw)
         connect = parse_connect(args.connect)
         if args.server:
@@ -336,7 +339,7 @@ def run(args: argparse.Namespace, *, runner: Runner = dns.run_command) -> int:
     client = Client(site.static_ip, connect, args.ca_file)
     results = verify(site, resolver, client)
     if args.google:
-        results += google_checks(raw, runner)
+        results += google_checks(raw, commands)
     width = max(len(r.check) for r in results)
     host_width = max(len(r.host or "") for r in results)
     for r in results:
