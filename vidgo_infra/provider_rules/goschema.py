@@ -37,70 +37,63 @@ def skip_literal(text: str, i: int) -> int:
     return i
 
 
-def matching(text: str, open_at: int) -> int:
-    """Index of the bracket closing the one at `open_at`."""
-    stack = [OPENERS[text[open_at]]]
-    i = open_at + 1
+def pieces(text: str, start: int = 0):
+    """(index, piece, depth) from `start`: each string, rune or comment whole, every other
+    character alone; `depth` is how many brackets are open around the piece."""
+    depth, i = 0, start
     while i < len(text):
         j = skip_literal(text, i)
         if j != i:
+            yield i, text[i:j], depth
             i = j
             continue
         c = text[i]
+        if c in ")]}":
+            depth -= 1
+        yield i, c, depth
         if c in OPENERS:
-            stack.append(OPENERS[c])
-        elif c in ")]}":
-            if c != stack.pop():
-                raise ValueError(f"unbalanced {c!r} at {i}")
-            if not stack:
-                return i
+            depth += 1
         i += 1
+
+
+def is_comment(piece: str) -> bool:
+    return piece.startswith(("//", "/*"))
+
+
+def matching(text: str, open_at: int) -> int:
+    """Index of the bracket closing the one at `open_at`."""
+    expected: list[str] = []
+    for i, piece, _ in pieces(text, open_at):
+        if piece in OPENERS:
+            expected.append(OPENERS[piece])
+        elif piece in (")", "]", "}"):
+            if piece != expected.pop():
+                raise ValueError(f"unbalanced {piece!r} at {i}")
+            if not expected:
+                return i
     raise ValueError("unclosed bracket")
 
 
 def split_top(text: str, sep: str = ",") -> list[str]:
     """Split on `sep` outside brackets, strings and comments; comments are dropped."""
-    parts, out, depth, i = [], [], 0, 0
-    while i < len(text):
-        j = skip_literal(text, i)
-        if j != i:
-            if not text.startswith(("//", "/*"), i):
-                out.append(text[i:j])
-            i = j
+    parts, out = [], []
+    for _, piece, depth in pieces(text):
+        if is_comment(piece):
             continue
-        c = text[i]
-        if c in OPENERS:
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        if c == sep and depth == 0:
+        if piece == sep and depth == 0:
             parts.append("".join(out).strip())
             out = []
         else:
-            out.append(c)
-        i += 1
-    tail = "".join(out).strip()
-    if tail:
-        parts.append(tail)
+            out.append(piece)
+    parts.append("".join(out).strip())
     return [p for p in parts if p]
 
 
 def key_value(item: str) -> tuple[str, str] | None:
     """`Key: value` (or `"key": value`) → (key, value); the first top-level colon splits."""
-    depth, i = 0, 0
-    while i < len(item):
-        j = skip_literal(item, i)
-        if j != i:
-            i = j
-            continue
-        c = item[i]
-        if c in OPENERS:
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == ":" and depth == 0:
+    for i, piece, depth in pieces(item):
+        if piece == ":" and depth == 0:
             return item[:i].strip(), item[i + 1 :].strip()
-        i += 1
     return None
 
 
