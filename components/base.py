@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pulumi
 
@@ -37,3 +38,16 @@ class Component(pulumi.ComponentResource):
             depends_on=[*self._waits_for, *depends_on],
             **options,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateServiceArgs:
+    """What a data service on the VPC's private services range (Cloud SQL, Redis) is given."""
+
+    project: str
+    region: str
+    network_id: pulumi.Input[str]
+    # The private services peering: the instance cannot get its address before it exists.
+    private_services: pulumi.Resource
+    labels: Mapping[str, str]
+    protect: bool

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_gcp import sql
 
-from components.base import Component
+from components.base import Component, PrivateServiceArgs
 from components.secrets import SecretRef, stored_secret, write_only_version
 
 # The flags the CIS GCP benchmark (section 6.2) asks of a Cloud SQL PostgreSQL instance.
@@ -32,12 +32,7 @@ CIS_POSTGRES_FLAGS = {
 
 
 @dataclass(frozen=True, kw_only=True)
-class DatabaseArgs:
-    project: str
-    region: str
-    network_id: pulumi.Input[str]
-    # The private services peering: the instance cannot get its address before it exists.
-    private_services: pulumi.Resource
+class DatabaseArgs(PrivateServiceArgs):
     instance_name: str
     version: str
     tier: str
@@ -58,8 +53,6 @@ class DatabaseArgs:
     ssl_mode: str
     retain_backups_on_delete: bool
     final_backup_retention_days: int  # 0: no final backup
-    labels: Mapping[str, str]
-    protect: bool
 
 
 class Database(Component):

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp import redis
 
-from components.base import Component
+from components.base import Component, PrivateServiceArgs
 from components.secrets import SecretRef, stored_secret
 
 
 @dataclass(frozen=True, kw_only=True)
-class RedisArgs:
-    project: str
-    region: str
-    network_id: pulumi.Input[str]
-    private_services: pulumi.Resource
+class RedisArgs(PrivateServiceArgs):
     instance_name: str
     version: str
     tier: str
@@ -25,8 +20,6 @@ class RedisArgs:
     rdb_snapshot_period: str  # ONE_HOUR ... TWENTY_FOUR_HOURS, or DISABLED
     maintenance_day: int  # 1 = Monday ... 7 = Sunday
     maintenance_hour: int  # UTC
-    labels: Mapping[str, str]
-    protect: bool
 
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
