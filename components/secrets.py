@@ -72,8 +72,7 @@ def stored_secret(
         f"{name}-version",
         secret=secret.id,
         secret_data_wo=secret_value,
-        # pulumi-gcp 10.2 types this counter as a string.
-        secret_data_wo_version=write_only_version(secret_id, secret_value).apply(str),
+        secret_data_wo_version=write_only_version(secret_id, secret_value),
         deletion_policy="DISABLE",
         opts=pulumi.ResourceOptions.merge(
             opts,
