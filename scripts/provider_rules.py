@@ -138,7 +138,8 @@ def sdk_properties(cls: type) -> dict[str, tuple[str, str, type | None]]:
 
 
 def plural(name: str) -> str:
-    if name.endswith("ss"):
+    # As Pulumi's inflector: address -> addresses, status -> statuses, labels -> labels.
+    if name.endswith(("ss", "us")):
         return name + "es"
     if name.endswith("s"):
         return name

@@ -135,6 +135,24 @@ def test_real_rules_unknown_property():
     ]
 
 
+def test_a_field_the_sdk_type_has_but_this_resources_schema_lacks_is_rejected():
+    """pulumi_gcp shares one Python type for a WAF exclusion between SecurityPolicy's rules and
+    the SecurityPolicyRule resource; only the latter's schema has request_body."""
+    exclusion = {"targetRuleSet": "sqli-v33-stable", "requestBodies": [{"operator": "EQUALS_ANY"}]}
+    rule = {
+        "action": "allow",
+        "priority": 1000,
+        "match": {"expr": {"expression": "true"}},
+        "preconfiguredWafConfig": {"exclusions": [exclusion]},
+    }
+    lines = violations("gcp:compute/securityPolicy:SecurityPolicy", {"rules": [rule]})
+    assert lines == [
+        "thing rules[0].preconfiguredWafConfig.exclusions[0].requestBodies: remove it: the SDK "
+        "type accepts requestBodies, the provider's schema for this resource has no such field "
+        "(provider rule: unknown property); stack key vidgo-infra:edge.armor"
+    ]
+
+
 def test_real_rules_enum():
     (line,) = violations(SSL, {"profile": "MODERNEST"})
     assert line.startswith("thing profile: 'MODERNEST' is not one of COMPATIBLE, MODERN")

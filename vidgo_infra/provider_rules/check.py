@@ -232,7 +232,16 @@ class ResourceCheck:
     def block(self, tree: dict, sdk_only: list[str], values: dict, base: str) -> None:
         autonamed = (self.rules.get("autoname") or {}).get("property")
         for key in values:
-            if key not in tree and key not in sdk_only:
+            if key in sdk_only:
+                # The Python type has it (shared with another resource's, or newer) but this
+                # resource's schema in the pinned provider does not: rejected all the same.
+                self.add(
+                    join(base, key),
+                    "unknown property",
+                    f"remove it: the SDK type accepts {key}, the provider's schema for this "
+                    "resource has no such field",
+                )
+            elif key not in tree:
                 self.add(
                     join(base, key),
                     "unknown property",
