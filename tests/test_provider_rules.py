@@ -114,9 +114,30 @@ def test_a_type_without_rules_is_reported_as_uncovered():
 
 def test_the_data_names_the_installed_pulumi_gcp_and_its_provider_source():
     data = load()
-    assert data["pulumi_gcp"] == importlib.metadata.version("pulumi_gcp")
+    assert data["pulumi_gcp"] == importlib.metadata.version("pulumi_gcp"), (
+        "rules.json is for another pulumi-gcp: regenerate it (README, 'Provider rules')"
+    )
     assert len(data["google_beta"]["commit"]) == 40
     assert data["google_beta"]["version"]
+
+
+def test_plan_and_diff_stop_when_another_pulumi_gcp_is_installed(monkeypatch):
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata,
+        "version",
+        lambda name: "10.2.0" if name == "pulumi_gcp" else real(name),
+    )
+    expected = (
+        f"rules.json holds the provider rules of pulumi-gcp {load()['pulumi_gcp']}, but 10.2.0 "
+        "is installed"
+    )
+    for argv in (["plan", "staging"], ["diff", "--snapshot", "staging"]):
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            status = main(argv)
+        assert status == 2, argv
+        assert expected in err.getvalue() and out.getvalue() == "", argv
 
 
 # --- each rule kind, on the real data ---------------------------------------------------------

@@ -184,9 +184,10 @@ def header(planned) -> str:
 
 def run_plan(args) -> int:
     from vidgo_infra import plan
-    from vidgo_infra.provider_rules import check
+    from vidgo_infra.provider_rules import check, require_installed_provider
     from vidgo_infra.stack import plan_stack
 
+    require_installed_provider()
     planned = plan_stack(args.project, args.stack)
     violations = check.check_run(planned.run)
     if violations:  # before anything is printed as ok: the real preview would stop here
@@ -263,8 +264,9 @@ def run_diff(args) -> int:
     if before.get("stack") != after.get("stack"):  # two stacks: nothing is replaced
         print("\n".join(diff.render(changes, before_label, after_label)))
         return different
-    from vidgo_infra.provider_rules import replacements
+    from vidgo_infra.provider_rules import replacements, require_installed_provider
 
+    require_installed_provider()
     actions = replacements.actions(changes, before, after)
     lines = replacements.callout(actions)
     lines += diff.render(changes, before_label, after_label, replacements.marks(actions))

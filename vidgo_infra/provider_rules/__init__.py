@@ -18,3 +18,22 @@ RULES_PATH = Path(__file__).resolve().parent / "rules.json"
 @cache
 def load(path: Path = RULES_PATH) -> dict[str, Any]:
     return json.loads(path.read_text())
+
+
+def require_installed_provider() -> None:
+    """Stop when the installed pulumi-gcp is not the one the rules were read for.
+
+    Rules of another release would pass what its provider rejects, or the reverse; the two
+    move together (README, "Provider rules").
+    """
+    import importlib.metadata
+
+    from vidgo_infra.project import UsageError
+
+    wanted, installed = load()["pulumi_gcp"], importlib.metadata.version("pulumi_gcp")
+    if installed != wanted:
+        raise UsageError(
+            f"{RULES_PATH.name} holds the provider rules of pulumi-gcp {wanted}, but "
+            f"{installed} is installed: install {wanted} (pyproject.toml pins it) or regenerate "
+            f"the rules from {installed}'s provider source (README, 'Provider rules')"
+        )
