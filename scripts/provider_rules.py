@@ -87,9 +87,22 @@ TYPES = [
     "gcp:projects/iAMCustomRole:IAMCustomRole",
     "gcp:serviceaccount/iAMMember:IAMMember",
     "gcp:storage/bucketIAMBinding:BucketIAMBinding",
-    # expected soon: a migrations job, firewall rules
     "gcp:cloudrunv2/job:Job",
     "gcp:compute/firewall:Firewall",
+    # Certificate Manager: certificates issued by DNS authorization, served through a map
+    "gcp:certificatemanager/certificate:Certificate",
+    "gcp:certificatemanager/certificateMap:CertificateMap",
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry",
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization",
+    # SLOs and their burn-rate alerts
+    "gcp:monitoring/customService:CustomService",
+    "gcp:monitoring/slo:Slo",
+    # the bootstrap's audit trail and out-of-reach backups
+    "gcp:logging/metric:Metric",
+    "gcp:backupdisasterrecovery/backupVault:BackupVault",
+    "gcp:backupdisasterrecovery/backupPlan:BackupPlan",
+    "gcp:backupdisasterrecovery/backupPlanAssociation:BackupPlanAssociation",
+    "gcp:cloudscheduler/job:Job",
 ]
 
 # Declared by the program but bridged from another provider (pulumi-random): not checked.
@@ -193,9 +206,12 @@ def field_rules(
 
 
 def name_tree(
-    fields: dict[str, Field], cls: type | None, meta: dict[str, Any]
+    fields: dict[str, Field], cls: type | None, meta: dict[str, Any], output: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
-    """TF fields → {Pulumi name: rule}, plus SDK properties the source does not have."""
+    """TF fields → {Pulumi name: rule}, plus SDK properties the source does not have.
+
+    `output`: the fields of a computed-only block (certificateMap's gclbTargets), which the
+    SDK has no input type for, whatever the source says of each nested field."""
     sdk = sdk_properties(cls) if cls else {}
     used = set()
     tree: dict[str, Any] = {}
@@ -209,9 +225,14 @@ def name_tree(
         field_meta = (meta.get("fields") or {}).get(tf_name, {})
         info = sdk.get(py) if py else None
         rule = field_rules(tf_name, f, info, field_meta)
+        if output:
+            rule.pop("uncertain", None)
         if f.fields is not None:
             nested_cls = info[2] if info else None
-            rule["fields"], extra = name_tree(f.fields, nested_cls, field_meta.get("elem", {}))
+            is_output = output or (info is None and not (f.optional or f.required))
+            rule["fields"], extra = name_tree(
+                f.fields, nested_cls, field_meta.get("elem", {}), is_output
+            )
             if extra:
                 rule["sdk_only"] = extra
         pulumi_name = info[0] if info else tf_name
