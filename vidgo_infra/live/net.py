@@ -142,7 +142,9 @@ def parse_connect(values: Sequence[str]) -> dict[int, Address]:
 def short_tls_failure(exc: OSError, where: str, timeout: float) -> str:
     """One short line for why a TLS connection failed (no 120-column OpenSSL strings)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"not valid: {exc.verify_message or exc.reason or 'verification failed'}"
+        # "Hostname mismatch, certificate is not valid for 'HOST'.": the line names the host.
+        reason = str(exc.verify_message or exc.reason or "verification failed").split(",")[0]
+        return f"not valid: {reason}"
     if isinstance(exc, ssl.SSLError | ConnectionResetError):
         reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
         return f"TLS handshake failed ({reason}): no active certificate yet (still provisioning?)"
