@@ -31,7 +31,7 @@ EXIT_CODES = {
 }
 EXAMPLES = (
     "vidgo-infra dns prod",
-    "vidgo-infra dns staging --outputs staging.json --check --server 8.8.8.8",
+    "vidgo-infra dns staging --outputs staging.json --check --server 192.0.2.53",
     "until vidgo-infra dns prod --check; do [ $? = 1 ] || break; sleep 300; done",
 )
 WIDTH = 96  # the steps are wrapped to fit a terminal

@@ -34,7 +34,7 @@ EXIT_CODES = {
 }
 EXAMPLES = (
     "vidgo-infra verify prod",
-    "vidgo-infra verify staging --outputs staging.json --server 8.8.8.8",
+    "vidgo-infra verify staging --outputs staging.json --server 192.0.2.53",
     "vidgo-infra verify prod --connect 443:127.0.0.1:8443 --ca-file test-ca.pem --json",
 )
 
