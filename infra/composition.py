@@ -197,6 +197,11 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         )
 
     return {
+        # What `vidgo-infra dns` and `verify` read (vidgo_infra/outputs.py is the contract): the
+        # project, region and address name find the static IP before the first `up` finishes.
+        "project": project,
+        "region": region,
+        "static_ip_name": cfg.edge.static_ip_name,
         "static_ip": edge.ip_address,
         "dns_records": edge.ip_address.apply(lambda ip: dns_records(cfg, ip)),
         "dns_zone": cfg.zone,

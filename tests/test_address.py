@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from vidgo_infra import dns
+from tests.conftest import ROOT
+from vidgo_infra import cli, outputs
 
 IP = "198.51.100.7"  # RFC 5737 documentation address
 GCLOUD_PROD = [
@@ -25,9 +25,10 @@ GCLOUD_PROD = [
 
 
 def dns_cli(argv: list[str], runner) -> int:
-    parser = argparse.ArgumentParser(prog="vidgo-infra dns")
-    dns.add_arguments(parser)
-    return dns.run(parser.parse_args(argv), runner=runner)
+    """The command as the CLI runs it in this checkout, with `pulumi` and `gcloud` as `runner`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outputs, "run_command", lambda command, cwd=None: runner(command))
+        return cli.main(["-C", str(ROOT), "dns", *argv])
 
 
 def records(out: str) -> list[list[str]]:

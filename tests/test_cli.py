@@ -183,7 +183,7 @@ def test_no_project_here_is_one_line(tmp_path, capsys):
     status, out, err = run_tool(capsys, "-C", str(tmp_path), "plan", "staging")
     assert status == 2 and out == ""
     assert err == (
-        f"vidgo-infra: {tmp_path}: no Pulumi.yaml here or in any parent folder; "
+        f"vidgo-infra plan: {tmp_path}: no Pulumi.yaml here or in any parent folder; "
         "run inside a Pulumi project or give one with -C DIR\n"
     )
 
@@ -267,8 +267,12 @@ def test_a_broken_stack_file_is_one_line_at_its_place_and_exit_2(tmp_path, capsy
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["plan"], "vidgo-infra: the following arguments are required: stack; see"),
-        (["plan", "staging", "--jsn"], "vidgo-infra: unrecognized arguments: --jsn"),
+        (["plan"], "vidgo-infra plan: name a stack: STACK, -s STACK or PULUMI_STACK"),
+        (["plan", "staging", "--jsn"], "vidgo-infra plan: unrecognized arguments: --jsn"),
+        (["plan", "staging", "-s", "prod"], "vidgo-infra plan: two different stacks given"),
+        (["plan", "-s", "acme/other/prod"], "vidgo-infra plan: acme/other/prod is a stack of"),
+        (["snapshot", "--all", "prod"], "vidgo-infra snapshot: --all writes every stack"),
+        (["diff", "prod", "staging", "--snapshot", "prod"], "vidgo-infra diff: give two"),
         (["plann", "staging"], "vidgo-infra: argument COMMAND: invalid choice: 'plann'"),
         (["diff", "prod", "nope.yaml"], "vidgo-infra diff: nope.yaml: no such file"),
         (["diff", "--snapshot", "qa"], "vidgo-infra diff: Pulumi.qa.yaml: no such stack file"),
@@ -376,3 +380,117 @@ def test_each_program_warning_is_printed_once(capsys, tmp_path):
     assert err.count("no value in the stack config for SECRET_KEY") == 1
     assert "WARNING: stack qa: " in err
     assert max(len(line) for line in err.splitlines()) <= 120
+
+
+# --- every command: one line for every mistake ------------------------------------------------
+
+from vidgo_infra.commands import COMMANDS, SUMMARIES, load  # noqa: E402
+
+FIXTURE_OUTPUTS = str(ROOT / "tests" / "fixtures" / "outputs-staging.json")
+# Arguments each command accepts, so that only the mistake under test is wrong.
+GOOD = {
+    "plan": ["staging"],
+    "snapshot": ["staging"],
+    "diff": ["prod", "staging"],
+    "cost": ["staging"],
+    "dns": ["staging", "--outputs", FIXTURE_OUTPUTS],
+    "verify": ["staging", "--outputs", FIXTURE_OUTPUTS],
+    "preview-guard": ["preview.json"],
+}
+BAD_FILE = {
+    "plan": ["broken"],
+    "snapshot": ["broken"],
+    "diff": ["absent.yaml", "staging"],
+    "cost": ["staging", "--against", "absent.yaml"],
+    "dns": ["staging", "--outputs", "absent.json"],
+    "verify": ["staging", "--outputs", "absent.json"],
+    "preview-guard": ["absent.json"],
+}
+
+
+def test_every_command_is_in_both_tables():
+    assert set(GOOD) == set(BAD_FILE) == set(COMMANDS) == set(SUMMARIES)
+
+
+def one_line_exit_2(capsys, argv: list[str], command: str) -> str:
+    status, out, err = run_tool(capsys, *argv)
+    assert status == 2, (argv, err)
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert err.startswith(f"vidgo-infra {command}: ") or re.match(r"^\S+:\d+:\d+: ", err), err
+    return err
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_refuses_a_bad_flag_a_bad_file_a_foreign_and_a_missing_project(
+    command, tmp_path, capsys, monkeypatch
+):
+    project = linked_project(tmp_path / "project", broken="config:\n\tvidgo-infra:x: 1\n")
+    monkeypatch.chdir(project)
+    err = one_line_exit_2(capsys, [command, *GOOD[command], "--no-such-flag"], command)
+    assert "unrecognized arguments: --no-such-flag" in err
+    err = one_line_exit_2(capsys, [command, *BAD_FILE[command]], command)
+    assert "absent" in err or "Pulumi.broken.yaml" in err
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "Pulumi.yaml").write_text("name: website\nruntime: nodejs\n")
+    (foreign / "Pulumi.staging.yaml").write_text("config: {}\n")
+    err = one_line_exit_2(capsys, ["-C", str(foreign), command, *GOOD[command]], command)
+    assert "Pulumi project 'website' is not one vidgo-infra can plan" in err
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    err = one_line_exit_2(capsys, ["-C", str(empty), command, *GOOD[command]], command)
+    assert "no Pulumi.yaml here or in any parent folder" in err
+
+
+def test_the_bootstrap_folder_says_where_the_platform_project_is(capsys):
+    err = one_line_exit_2(capsys, ["-C", str(ROOT / "bootstrap"), "plan", "staging"], "plan")
+    assert "'vidgo-bootstrap' is not one vidgo-infra can plan" in err
+    assert f"run it in {ROOT} (or -C {ROOT})" in err
+
+
+def test_a_main_that_does_not_exist_is_one_line(tmp_path, capsys):
+    project = linked_project(tmp_path / "p")
+    (project / "Pulumi.yaml").write_text("name: vidgo-infra\nruntime: python\nmain: gone/\n")
+    err = one_line_exit_2(capsys, ["-C", str(project), "plan", "staging"], "plan")
+    assert "its main: gone/ does not exist" in err
+
+
+def test_the_stack_can_be_given_as_pulumi_takes_it(capsys, monkeypatch):
+    def zone_line(*argv: str) -> str:
+        status, out, err = run_tool(capsys, "dns", *argv, "--outputs", FIXTURE_OUTPUTS)
+        assert status == 0, err
+        return out.splitlines()[0]
+
+    expected = zone_line("staging")
+    assert expected.startswith("GoDaddy DNS records for stack staging")
+    assert zone_line("-s", "staging") == expected
+    assert zone_line("--stack", "acme/vidgo-infra/staging") == expected
+    monkeypatch.setenv("PULUMI_STACK", "staging")
+    assert zone_line() == expected
+    assert zone_line("staging", "-s", "staging") == expected  # the same stack twice is fine
+
+
+def test_each_commands_help_lists_its_exit_codes_and_an_example(capsys):
+    for command in COMMANDS:
+        module = load(command)
+        assert SUMMARIES[command] == module.SUMMARY
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert "exit status:" in text and "examples:" in text, command
+        for code in module.EXIT_CODES:
+            assert re.search(rf"^  {code}  ", text, re.MULTILINE), (command, code)
+        assert f"vidgo-infra {command}" in text.split("examples:")[1]
+
+
+def test_the_readme_table_lists_every_command_with_its_exit_codes():
+    readme = (ROOT / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `vidgo-infra ")]
+    for command in COMMANDS:
+        row = next((r for r in rows if r.startswith(f"| `vidgo-infra {command}")), None)
+        assert row is not None, f"README's command table has no row for {command}"
+        codes = ", ".join(str(code) for code in load(command).EXIT_CODES)
+        assert f"exit {codes}" in row, (command, codes)

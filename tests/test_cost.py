@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import time
 from pathlib import Path
 
@@ -714,3 +715,24 @@ def test_a_cloud_billing_budget_is_free_and_prices_nothing(prod_doc):
     budgeted = inventory(run_with("prod", {"vidgo-infra:budget": billing}))
     assert cost.estimate(budgeted).total == pytest.approx(cost.estimate(prod_doc).total)
     assert cost.estimate(budgeted).not_billed["gcp:billing/budget:Budget"] == 1
+
+
+# --- figures that add up -------------------------------------------------------------------------
+
+
+def test_money_has_no_negative_zero():
+    from vidgo_infra.cost.report import money
+
+    assert money(-0.001) == "$0.00"
+    assert money(-0.004, signed=True) == "+$0.00"
+    assert money(-0.006, signed=True) == "-$0.01"
+
+
+def test_the_printed_parts_add_up_to_the_printed_total(capsys):
+    from vidgo_infra.cost.report import parts_to_total
+
+    assert parts_to_total(120.0249, 118.9149, 1.11) == [118.91, 1.11]
+    assert main(["cost", "staging"]) in (0, 1)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "Total $" in x)
+    total, fixed, usage = (float(m.replace(",", "")) for m in re.findall(r"\$([\d,]+\.\d\d)", line))
+    assert round(fixed + usage, 2) == total, line

@@ -162,3 +162,19 @@ def test_no_output_is_or_contains_a_secret(stack, request):
         if secret in text
     ]
     assert not leaked
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_outputs_name_the_static_ip_the_tool_looks_up_before_the_first_up(stack, request):
+    """The outputs contract (vidgo_infra/outputs.py): project, region and the address's name are
+    those of the global address the program declares, so `dns` finds it by name at Google."""
+    run = request.getfixturevalue(stack)
+    [address] = [
+        r
+        for r in run.by_type("gcp:compute/globalAddress:GlobalAddress")
+        if r.inputs.get("addressType") == "EXTERNAL"
+    ]
+    outputs = run.outputs
+    assert outputs["static_ip_name"] == address.inputs["name"]
+    assert outputs["project"] == address.inputs["project"]
+    assert outputs["region"] in run.outputs["sql_connection_name"]

@@ -89,3 +89,66 @@ def test_the_type_is_read_from_the_urn_when_the_step_has_no_state(tmp_path):
 def test_something_that_is_not_a_preview_is_an_error_not_a_pass(tmp_path, capsys):
     assert guard(tmp_path, {"diagnostics": []}) == 2
     assert "not the output of `pulumi preview --json`" in capsys.readouterr().err
+
+
+# --- exit codes: 0 allowed, 1 blocked, 2 could not check --------------------------------------
+
+ALLOWED, BLOCKED, COULD_NOT_CHECK = 0, 1, 2
+
+
+def read_from_stdin(monkeypatch, text: str, *args: str) -> int:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    return main(["preview-guard", "-", *args])
+
+
+def test_stdin_is_read_with_a_dash_and_gets_the_same_verdicts(monkeypatch, capsys):
+    replaced = json.dumps(preview(step("replace", SQL_URN)))
+    assert read_from_stdin(monkeypatch, replaced) == BLOCKED
+    assert "BLOCKED  replace database-instance" in capsys.readouterr().out
+    assert read_from_stdin(monkeypatch, replaced, "--confirm", "database-instance") == ALLOWED
+    assert read_from_stdin(monkeypatch, json.dumps(preview())) == ALLOWED
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{not json", "stdin is not JSON"),
+        ("", "stdin is not JSON"),
+        ('{"steps": "none"}', "stdin has no list of `steps`"),
+        ('{"steps": [1, 2]}', "stdin has no list of `steps`"),
+        ("[]", "stdin has no list of `steps`"),
+    ],
+)
+def test_malformed_input_is_could_not_check_in_one_line(monkeypatch, capsys, text, says):
+    assert read_from_stdin(monkeypatch, text) == COULD_NOT_CHECK
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"vidgo-infra preview-guard: {says}")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_a_missing_preview_or_commit_message_is_could_not_check_not_blocked(tmp_path, capsys):
+    document = preview(step("replace", SQL_URN))
+    assert main(["preview-guard", str(tmp_path / "absent.json")]) == COULD_NOT_CHECK
+    missing_message = ["--commit-message", str(tmp_path / "absent.txt")]
+    assert guard(tmp_path, document, *missing_message) == COULD_NOT_CHECK
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert all(line.startswith("vidgo-infra preview-guard: cannot read ") for line in err)
+    assert all(line.endswith("could not check") for line in err)
+
+
+def test_a_commit_message_can_come_from_stdin(tmp_path, monkeypatch):
+    import io
+
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(preview(step("replace", SQL_URN))))
+    monkeypatch.setattr("sys.stdin", io.StringIO("Move\n\nConfirm-replace: database-instance\n"))
+    assert main(["preview-guard", str(path), "--commit-message", "-"]) == ALLOWED
+
+
+def test_stdin_cannot_be_both_inputs(capsys):
+    assert main(["preview-guard", "-", "--commit-message", "-"]) == COULD_NOT_CHECK
+    assert "cannot both be read from stdin" in capsys.readouterr().err

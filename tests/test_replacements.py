@@ -43,7 +43,7 @@ def line_of(text: str, name: str) -> str:
 def test_renaming_the_sql_instance_replaces_it_and_is_called_out_as_data_loss(monkeypatch):
     changes = {"vidgo-infra:database": {"instance_name": "vidgo-db-2"}}
     status, out = diff_snapshot(monkeypatch, changes, "--fail-on-stateful")
-    assert status == 1
+    assert status == 3  # its own status: data loss, not a mistake
     first = out.splitlines()[0]
     assert first.startswith("STATEFUL: 3 resource(s) replaced or deleted")
     callout = out.split("\n\n")[0]
@@ -76,7 +76,7 @@ def test_a_new_static_ip_name_is_an_address_change(monkeypatch):
     status, out = diff_snapshot(
         monkeypatch, {"vidgo-infra:edge": {"static_ip_name": "vidgo-ip-2"}}, "--fail-on-stateful"
     )
-    assert status == 1
+    assert status == 3
     assert "! REPLACE edge-ip (gcp:compute/globalAddress:GlobalAddress): address change" in out
 
 
@@ -104,7 +104,7 @@ def test_deleting_the_media_bucket_is_called_out_first(tmp_path: Path):
     out = io.StringIO()
     with redirect_stdout(out):
         status = main(["diff", str(path_before), str(path_after), "--fail-on-stateful"])
-    assert status == 1
+    assert status == 3
     assert (
         out.getvalue()
         .splitlines()[1]

@@ -1,23 +1,21 @@
-"""`vidgo-infra verify` against a site on 127.0.0.1: a local DNS server, local HTTP and HTTPS
-servers with a test CA made here by the openssl CLI, for a correct site and each wrong one."""
+"""`vidgo-infra verify` against a site on 127.0.0.1 (tests/live_site.py): a local DNS server,
+local HTTP and HTTPS servers with a test CA made by trustme, for a correct site and each wrong
+one, and a listener that never answers."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shutil
 import socket
-import ssl
-import struct
 import subprocess
-import threading
-import warnings
+import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests import live_site
 from tests.conftest import ROOT, linked_project
 from vidgo_infra import cli, verify
 
@@ -38,60 +36,9 @@ OUTPUTS = {
     },
 }
 
-pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl CLI")
 
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    """A test CA, a certificate for the site's hosts and one for another name."""
-    d = tmp_path_factory.mktemp("ca")
-
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-            "ca.pem", "-days", "2", "-subj", "/CN=vidgo-infra test CA")  # fmt: skip
-    for name, sans in (("site", HOSTS), ("other", ["other.example"])):
-        (d / f"{name}.ext").write_text(
-            "subjectAltName=" + ",".join(f"DNS:{h}" for h in sans) + "\n"
-        )
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
-                f"{name}.csr", "-subj", f"/CN={sans[0]}")  # fmt: skip
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile",
-                f"{name}.ext")  # fmt: skip
-    return d
-
-
-# --- a tiny DNS server ----------------------------------------------------------------------
-
-
-def dns_server(answers: dict[str, str]):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-
-    def serve() -> None:
-        while True:
-            try:
-                query, peer = sock.recvfrom(512)
-            except OSError:
-                return
-            ident = query[:2]
-            end = query.index(b"\0", 12) + 1
-            labels, i = [], 12
-            while query[i]:
-                labels.append(query[i + 1 : i + 1 + query[i]].decode())
-                i += 1 + query[i]
-            qtype = struct.unpack("!H", query[end : end + 2])[0]
-            address = answers.get(".".join(labels)) if qtype == 1 else None
-            header = ident + struct.pack("!HHHHH", 0x8180, 1, 1 if address else 0, 0, 0)
-            reply = header + query[12 : end + 4]
-            if address:
-                reply += struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(address)
-            sock.sendto(reply, peer)
-
-    threading.Thread(target=serve, daemon=True).start()
-    return sock
+def cli_main(argv: list[str]) -> int:
+    return cli.main(["-C", str(ROOT), "verify", *argv])
 
 
 # --- the site -------------------------------------------------------------------------------
@@ -130,34 +77,30 @@ def handler(site: dict, https: bool):
     return Handler
 
 
-def start(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+@pytest.fixture(scope="module")
+def ca():
+    return live_site.certificate_authority()
 
 
 @pytest.fixture
-def serve(certs, tmp_path):
+def serve(ca, tmp_path):
     """Serve a site shaped by `site` on 127.0.0.1; return the verify command's arguments."""
     started = []
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
 
     def run(**changes) -> list[str]:
         site = {**CORRECT, **changes}
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certs / f"{site['cert']}.pem", certs / f"{site['cert']}.key")
-        if site["tls10"]:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                context.minimum_version = ssl.TLSVersion.TLSv1
-            context.set_ciphers("DEFAULT:@SECLEVEL=0")
-        https = ThreadingHTTPServer(("127.0.0.1", 0), handler(site, https=True))
-        https.socket = context.wrap_socket(https.socket, server_side=True)
-        plain = ThreadingHTTPServer(("127.0.0.1", 0), handler(site, https=False))
-        resolver = dns_server(dict.fromkeys(HOSTS, site["ip"]))
-        started.extend([start(https), start(plain), resolver])
+        names = HOSTS if site["cert"] == "site" else ["other.example"]
+        context = live_site.tls_context(ca, names, allow_tls10=site["tls10"])
+        https = live_site.serve(handler(site, https=True), context)
+        plain = live_site.serve(handler(site, https=False))
+        resolver = live_site.DnsServer({host: [site["ip"]] for host in HOSTS})
+        started.extend([https, plain, resolver])
         outputs = tmp_path / "outputs.json"
         outputs.write_text(json.dumps(OUTPUTS))
-        return ["prod", "--outputs", str(outputs), "--ca-file", str(certs / "ca.pem"),
-                "--server", f"127.0.0.1:{resolver.getsockname()[1]}",
+        return ["prod", "--outputs", str(outputs), "--ca-file", str(ca_file),
+                "--server", resolver.address, "--timeout", "5",
                 "--connect", f"443:127.0.0.1:{https.server_address[1]}",
                 "--connect", f"80:127.0.0.1:{plain.server_address[1]}"]  # fmt: skip
 
@@ -167,9 +110,7 @@ def serve(certs, tmp_path):
 
 
 def verify_cli(argv: list[str], capsys) -> tuple[int, list[list[str]]]:
-    parser = argparse.ArgumentParser()
-    verify.add_arguments(parser)
-    code = verify.run(parser.parse_args(argv))
+    code = cli_main(argv)
     lines = capsys.readouterr().out.splitlines()
     return code, [line.split("  ", 1) for line in lines[:-1]]
 
@@ -205,55 +146,112 @@ def test_each_wrong_site_fails_its_check(serve, capsys, change, failing):
     assert code == 1
     for check in failing:
         assert statuses(rows, check) == {"FAIL"}, rows
-    if "cert" not in change:  # a wrong certificate fails every HTTPS check after it
-        others = {s.strip() for s, rest in rows if not rest.strip().startswith(failing)}
+    others = {s.strip() for s, rest in rows if not rest.strip().startswith(failing)}
+    if "cert" in change:  # the cause once per host; what needs the certificate is not checked
+        assert statuses(rows, "Strict-Transport-Security sent") == {"--"}
+        assert statuses(rows, "health answers 200") == {"--"}
+        assert others == {"ok", "--"}, rows
+        failures = [rest for s, rest in rows if s.strip() == "FAIL"]
+        assert len(failures) == len(HOSTS) and all(len(r) < 100 for r in failures), failures
+    else:
         assert others == {"ok"}, rows
 
 
-def test_a_dns_server_that_does_not_answer_means_could_not_check(serve, capsys, monkeypatch):
-    monkeypatch.setattr(verify.dns, "DNS_TIMEOUT_S", 0.2)
+def test_a_dns_server_that_does_not_answer_means_could_not_check(serve, capsys):
     argv = serve()
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))  # receives, never answers
     argv[argv.index("--server") + 1] = f"127.0.0.1:{silent.getsockname()[1]}"
+    argv[argv.index("--timeout") + 1] = "0.5"
+    started = time.monotonic()
     try:
         code, rows = verify_cli(argv, capsys)
     finally:
         silent.close()
     assert statuses(rows, "resolves to the static IP") == {"??"}
+    assert time.monotonic() - started < 4  # one timeout for the server, not one per name
     assert code == 2
 
 
-def test_bad_arguments_exit_2(capsys, tmp_path):
-    outputs = tmp_path / "o.json"
+def test_a_listener_that_never_answers_costs_one_timeout_per_address(tmp_path, capsys):
+    """The README's bound: at most one --timeout per address (here both ports go to one), plus
+    DNS. The first result prints within the timeout; the rest are skipped with the cause."""
+    listener = live_site.SilentListener()
+    resolver = live_site.DnsServer({host: [IP] for host in HOSTS})
+    outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(OUTPUTS))
-    parser = argparse.ArgumentParser()
-    verify.add_arguments(parser)
-    args = parser.parse_args(["prod", "--outputs", str(outputs), "--connect", "nonsense"])
-    assert verify.run(args) == 2
-    assert "--connect" in capsys.readouterr().err
+    argv = ["-C", str(ROOT), "verify", "prod", "--outputs", str(outputs),
+            "--server", resolver.address, "--timeout", "1",
+            "--connect", f"443:127.0.0.1:{listener.port}",
+            "--connect", f"80:127.0.0.1:{listener.port}"]  # fmt: skip
+    started = time.monotonic()
+    tool = subprocess.Popen(
+        [sys.executable, "-m", "vidgo_infra", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        first = tool.stdout.readline()
+        first_at = time.monotonic() - started
+        rest, err = tool.communicate(timeout=30)
+    finally:
+        tool.kill()
+        listener.close()
+        resolver.close()
+    total = time.monotonic() - started
+    lines = [first, *rest.splitlines()]
+    assert first.startswith("ok") and "resolves to the static IP" in first, first
+    assert first_at < 1 + 4, first_at  # start-up and a DNS answer, before any timeout
+    assert tool.returncode == 1, err
+    assert total < 1 + 6, total  # one timeout for 127.0.0.1, and start-up
+    fails = [line for line in lines if line.startswith("FAIL")]
+    assert len(fails) == 1 and "did not answer within 1s" in fails[0], lines
+    skipped = [line for line in lines if line.startswith("--")]
+    assert skipped and all("not checked" in line for line in skipped)
+    assert all(f"127.0.0.1:{listener.port} did not answer" in line or "failed for" in line
+               for line in skipped)  # fmt: skip
+
+
+def test_json_lines_stream_each_result_then_the_summary(serve, capsys):
+    code = cli_main([*serve(), "--json"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert {line["status"] for line in lines[:-1]} == {"ok"}
+    assert set(lines[0]) == {"status", "check", "host", "detail"}
+    assert lines[-1]["exit_status"] == 0 and lines[-1]["counts"]["fail"] == 0
 
 
 @pytest.mark.parametrize(
-    ("server", "message"),
+    ("argv", "message"),
     [
-        ("dns.google", "is not an IP address"),
-        ("192.0.2.53:99999", "the port must be a number from 1 to 65535"),
-        ("192.0.2.53:", "the port must be a number from 1 to 65535"),
+        (["--connect", "nonsense"], "--connect 'nonsense' is not [PORT:]HOST:PORT"),
+        (["--ca-file", "absent.pem"], "--ca-file absent.pem: no such file"),
+        (["--ca-file", "README.md"], "--ca-file README.md: not PEM CA certificates"),
+        (["--server", "dns.google"], "is not an IP address"),
+        (["--server", "192.0.2.53:99999"], "the port must be a number from 1 to 65535"),
+        (["--server", "192.0.2.53:"], "the port must be a number from 1 to 65535"),
+        (["--timeout", "0"], "--timeout 0: give seconds"),
     ],
 )
-def test_a_bad_server_is_refused_before_any_check(capsys, tmp_path, server, message):
-    """`verify --server` reads IP[:PORT] exactly as `dns --check --server` does."""
+def test_option_mistakes_are_exit_2_before_any_check(capsys, tmp_path, argv, message):
     outputs = tmp_path / "o.json"
     outputs.write_text(json.dumps(OUTPUTS))
-    parser = argparse.ArgumentParser()
-    verify.add_arguments(parser)
-    assert (
-        verify.run(parser.parse_args(["prod", "--outputs", str(outputs), "--server", server])) == 2
-    )
+    assert cli_main(["prod", "--outputs", str(outputs), *argv]) == 2
     captured = capsys.readouterr()
-    assert message in captured.err and captured.err.count("\n") == 1
-    assert captured.out == ""
+    assert captured.err.startswith("vidgo-infra verify: ") and message in captured.err
+    assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_outputs_of_another_stack_are_refused(capsys, tmp_path):
+    outputs = tmp_path / "o.json"
+    outputs.write_text(json.dumps(OUTPUTS))  # prod's hosts
+    assert cli_main(["staging", "--outputs", str(outputs)]) == 2
+    assert cli_main(["qa", "--outputs", str(outputs)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "these are not the outputs of stack staging" in err[0]
+    assert "Pulumi.qa.yaml: no such stack file" in err[1]
 
 
 def test_google_reports_certificates_and_services():

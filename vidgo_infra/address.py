@@ -4,7 +4,8 @@ A stack has outputs only once `pulumi up` finishes, but the load balancer's addr
 its first minutes (the edge waits for nothing slow: README, "First deploy"). So when the stack
 has no outputs yet, `vidgo-infra dns STACK` asks Google for the address by its configured name,
 and takes the zone, hosts and records from the stack's own program run offline (through
-vidgo_infra/stack.py, so the stack file is read and checked as `plan` reads and checks it). The
+vidgo_infra/stack.py, so the stack file is read and checked as `plan` reads and checks it): the
+outputs that run exports (project, static_ip_name; vidgo_infra/outputs.py) name the address. The
 operator can then enter the GoDaddy records, and Google issue the certificates, while Cloud SQL
 is still being created.
 """
@@ -18,10 +19,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from vidgo_infra.dns import Runner
-from vidgo_infra.project import Project
-
-ADDRESS_TYPE = "gcp:compute/globalAddress:GlobalAddress"
+from vidgo_infra.outputs import Runner
+from vidgo_infra.project import Project, UsageError
 
 
 class AddressError(Exception):
@@ -51,13 +50,14 @@ def planned_outputs(project: Project, stack: str) -> dict[str, Any]:
     file is the UsageError `plan` gives for it."""
     from vidgo_infra.stack import plan_stack
 
-    run = plan_stack(project, stack).run
-    [address] = [r for r in run.by_type(ADDRESS_TYPE) if r.inputs.get("addressType") == "EXTERNAL"]
-    return {
-        "outputs": run.outputs,
-        "name": address.inputs["name"],
-        "project": address.inputs["project"],
-    }
+    outputs = plan_stack(project, stack).run.outputs
+    name, gcp_project = outputs.get("static_ip_name"), outputs.get("project")
+    if not isinstance(name, str) or not isinstance(gcp_project, str):
+        raise UsageError(
+            f"{project.root}: the program there exports no project and static_ip_name (an "
+            "older checkout?); run that checkout's own vidgo-infra"
+        )
+    return {"outputs": outputs, "name": name, "project": gcp_project}
 
 
 def describe_address(project: str, name: str, runner: Runner) -> str:

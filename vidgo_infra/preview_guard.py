@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidgo_infra.project import UsageError
 from vidgo_infra.provider_rules.replacements import STATEFUL
 
 # What a destructive step loses, for the types `vidgo-infra diff --fail-on-stateful` calls out
@@ -44,8 +45,25 @@ class Finding:
         return self.urn.rsplit("::", 1)[-1]
 
 
+SUMMARY = "gate a deploy on `pulumi preview --json`: no stateful resource lost"
+ALLOWED, BLOCKED, COULD_NOT_CHECK = 0, 1, 2
+EXIT_CODES = {
+    ALLOWED: "allowed: nothing stateful is replaced or deleted, or every such step is confirmed",
+    BLOCKED: "blocked: a stateful resource would be replaced or deleted, unconfirmed",
+    COULD_NOT_CHECK: "could not check: unreadable or malformed preview or commit message, a "
+    "mistake in the options (never a pass: the deploy must stop)",
+}
+EXAMPLES = (
+    "pulumi preview --json --stack prod > preview.json && vidgo-infra preview-guard preview.json",
+    "pulumi preview --json | vidgo-infra preview-guard - --commit-message msg.txt",
+    "vidgo-infra preview-guard preview.json --confirm database-instance",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("preview", type=Path, help="the output of `pulumi preview --json`")
+    parser.add_argument(
+        "preview", help="the output of `pulumi preview --json`, or - to read it from stdin"
+    )
     parser.add_argument(
         "--confirm",
         action="append",
@@ -55,34 +73,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--commit-message",
-        type=Path,
         metavar="FILE",
-        help="also take confirmations from its `Confirm-replace: NAME` trailers",
+        help="also take confirmations from its `Confirm-replace: NAME` trailers (- for stdin)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.preview == "-" and args.commit_message == "-":
+        raise UsageError("the preview and the commit message cannot both be read from stdin (-)")
+    text = _read(args.preview, "the preview")
     try:
-        document = json.loads(args.preview.read_text())
-        findings = stateful_changes(document)
-    except (OSError, ValueError) as error:
-        print(f"preview-guard: cannot read {args.preview}: {error}", file=sys.stderr)
-        return 2
+        document = json.loads(text)
+    except ValueError as error:
+        raise UsageError(
+            f"{_label(args.preview)} is not JSON ({error}): not the output of "
+            "`pulumi preview --json`; could not check"
+        ) from None
+    findings = stateful_changes(document, _label(args.preview))
     confirmed = set(args.confirm)
     if args.commit_message is not None:
-        confirmed |= confirmations(args.commit_message.read_text())
+        confirmed |= confirmations(_read(args.commit_message, "the commit message"))
     print(report(findings, confirmed))
-    return 1 if unconfirmed(findings, confirmed) else 0
+    return BLOCKED if unconfirmed(findings, confirmed) else ALLOWED
 
 
-def stateful_changes(document: dict[str, Any]) -> list[Finding]:
+def _label(source: str) -> str:
+    return "stdin" if source == "-" else source
+
+
+def _read(source: str, what: str) -> str:
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError(
+            f"cannot read {what} {_label(source)} ({reason}); could not check"
+        ) from None
+
+
+def stateful_changes(document: Any, source: str = "the preview") -> list[Finding]:
     """Every step of the preview that replaces or deletes a stateful resource."""
-    steps = document.get("steps")
-    if not isinstance(steps, list):
-        raise ValueError("no `steps`: not the output of `pulumi preview --json`")
+    steps = document.get("steps") if isinstance(document, dict) else None
+    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+        raise UsageError(
+            f"{source} has no list of `steps`: not the output of `pulumi preview --json`; "
+            "could not check"
+        )
     found: dict[str, Finding] = {}
     for step in steps:
-        op, urn = step.get("op", ""), step.get("urn", "")
+        op, urn = str(step.get("op", "")), str(step.get("urn", ""))
         type_ = resource_type(step)
         if op in DESTRUCTIVE_OPS and type_ in STATEFUL_TYPES and urn not in found:
             reasons = tuple(step.get("replaceReasons") or step.get("diffReasons") or ())
@@ -92,11 +131,12 @@ def stateful_changes(document: dict[str, Any]) -> list[Finding]:
 
 def resource_type(step: dict[str, Any]) -> str:
     for state in ("newState", "oldState"):
-        type_ = (step.get(state) or {}).get("type")
+        value = step.get(state)
+        type_ = value.get("type") if isinstance(value, dict) else None
         if type_:
             return type_
     # urn:pulumi:STACK::PROJECT::PARENT$...$TYPE::NAME
-    parts = step.get("urn", "").split("::")
+    parts = str(step.get("urn", "")).split("::")
     return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
 

@@ -16,7 +16,19 @@ PROJECT_FILE = "Pulumi.yaml"
 PROGRAM_PACKAGES = ("stacks", "components", "infra")
 
 
-class UsageError(Exception):
+class CommandError(Exception):
+    """Why a command stops: the CLI prints it once, as `vidgo-infra CMD: message`, and exits
+    with `status` (each command documents its statuses in its --help)."""
+
+    status = 2
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class UsageError(CommandError):
     """A mistake in what the user gave (arguments, files, config): one line, exit status 2."""
 
 
@@ -66,6 +78,43 @@ def find_project(start: Path | None = None) -> Project:
     raise UsageError(
         f"{here}: no {PROJECT_FILE} here or in any parent folder; "
         "run inside a Pulumi project or give one with -C DIR"
+    )
+
+
+def require_program(project: Project) -> None:
+    """Refuse, in one line saying where to run instead, a project this tool cannot plan: another
+    Pulumi project (the bootstrap, a foreign one), or a `main:` that does not exist."""
+    from vidgo_infra.stackfile import read_project_file
+
+    declared = read_project_file(project.project_file)
+    main = (project.root / declared.main).resolve()
+    missing = [
+        name for name in PROGRAM_PACKAGES if not (project.root / name / "__init__.py").is_file()
+    ]
+    if not missing and main.is_dir():
+        return
+    why = (
+        f"its main: {declared.main} does not exist"
+        if not main.is_dir()
+        else f"it has no {', '.join(f'{name}/' for name in missing)} package"
+    )
+    elsewhere = next(
+        (
+            folder
+            for folder in project.root.parents
+            if all((folder / name / "__init__.py").is_file() for name in PROGRAM_PACKAGES)
+            and (folder / PROJECT_FILE).is_file()
+        ),
+        None,
+    )
+    where = (
+        f"run it in {elsewhere} (or -C {elsewhere})"
+        if elsewhere
+        else "run it in a vidgo-infra checkout, or give one with -C DIR"
+    )
+    raise UsageError(
+        f"{shown(project.project_file)}: Pulumi project {declared.name!r} is not one vidgo-infra "
+        f"can plan ({why}); {where}"
     )
 
 

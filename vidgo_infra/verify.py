@@ -6,242 +6,47 @@ sent. Then: `https://API_HOST/health` answers 200; the site root answers 200; `/
 site host reaches the API; an unsigned media request is refused (403). With `--google` (gcloud
 credentials) also each managed certificate's status and each Cloud Run service's readiness.
 
-One line per check and host. Exit 0 all good, 1 something is not right yet, 2 could not check.
-For tests and dry runs: `--server IP[:PORT]` asks that DNS server, `--connect [PORT:]HOST:PORT`
-sends the HTTP(S) checks to another address (as curl's --connect-to; SNI and Host stay the real
-name), `--ca-file` trusts another CA.
+One line per check and host, printed as it finishes; a check that needs a valid certificate is
+`--` (not checked) when the host's certificate failed, and each address gets one timeout: later
+checks to an address that did not answer are `--` with that cause. So the whole run takes at most
+one --timeout per address (443 and 80: 2 x 10 s by default) plus the DNS lookups.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import socket
-import ssl
 import subprocess
-import sys
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from vidgo_infra import dns
-from vidgo_infra.project import find_project
+from vidgo_infra import outputs
+from vidgo_infra.live import checks, engine
+from vidgo_infra.live.engine import ERROR, FAIL, OK, Result
+from vidgo_infra.outputs import Runner
 
-OK, FAIL, ERROR = "ok", "FAIL", "??"  # ERROR: the check could not be made
-TIMEOUT_S = 10.0
-PROBE_PATH = "/vidgo-infra-verify-unsigned-probe"
-
-
-@dataclass(frozen=True)
-class Result:
-    status: str
-    check: str
-    host: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Site:
-    static_ip: str
-    hosts: tuple[str, ...]
-    api_host: str
-    site_hosts: tuple[str, ...]
-    health_path: str
-    media_url: str  # https://HOST/PATH of the media, signed URLs only
-
-
-def site_from_outputs(outputs: Any) -> Site:
-    parsed = dns.parse_outputs(outputs)
-    urls = outputs.get("service_urls") or {}
-    try:
-        api_host = urlsplit(urls["api"]).hostname
-        health = urlsplit(outputs["health_url"])
-        media_url = urls["media"]
-    except (KeyError, TypeError):
-        raise dns.InputError(
-            "the stack outputs have no service_urls (api, media) or health_url"
-        ) from None
-    media = urlsplit(media_url)
-    # Media on a path shares the site host; on its own host (edge.media_subdomain) it does not.
-    media_host = media.hostname if media.path in ("", "/") else None
-    site_hosts = tuple(h for h in parsed.hosts if h not in (api_host, media_host))
-    return Site(parsed.static_ip, parsed.hosts, api_host, site_hosts, health.path, media_url)
-
-
-# ---------------------------------------------------------------------------------------------
-# Talking to the site
-
-
-@dataclass
-class Client:
-    """HTTP(S) to the real host names, at the static IP or wherever --connect says."""
-
-    static_ip: str
-    connect: dict[int, tuple[str, int]] = field(default_factory=dict)  # port → (host, port)
-    ca_file: str | None = None
-    timeout: float = TIMEOUT_S
-
-    def address(self, port: int) -> tuple[str, int]:
-        return self.connect.get(port, (self.static_ip, port))
-
-    def tls(self, host: str, version: ssl.TLSVersion | None = None) -> ssl.SSLSocket:
-        """A TLS connection to `host`; `version` pins an old version and skips verification."""
-        if version is None:
-            context = ssl.create_default_context(cafile=self.ca_file)
-        else:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-            with warnings.catch_warnings():  # offering an old version is the point here
-                warnings.simplefilter("ignore", DeprecationWarning)
-                context.minimum_version = context.maximum_version = version
-            # OpenSSL's default security level refuses to offer TLS 1.0/1.1 at all.
-            context.set_ciphers("DEFAULT:@SECLEVEL=0")
-        raw = socket.create_connection(self.address(443), timeout=self.timeout)
-        try:
-            return context.wrap_socket(raw, server_hostname=host)
-        except BaseException:
-            raw.close()
-            raise
-
-    def get(self, scheme: str, host: str, path: str) -> http.client.HTTPResponse:
-        port = 443 if scheme == "https" else 80
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(host, timeout=self.timeout)
-            conn.sock = self.tls(host)
-        else:
-            conn = http.client.HTTPConnection(host, timeout=self.timeout)
-            conn.sock = socket.create_connection(self.address(port), timeout=self.timeout)
-        conn.request("GET", path, headers={"User-Agent": "vidgo-infra-verify"})
-        response = conn.getresponse()
-        response.read(65536)
-        conn.close()
-        return response
-
-
-# ---------------------------------------------------------------------------------------------
-# The checks
-
-
-def verify(site: Site, resolver: dns.Resolver, client: Client) -> list[Result]:
-    results = []
-    for host in site.hosts:
-        results += [
-            _resolves(host, site, resolver),
-            _certificate(host, client),
-            *(_old_tls(host, client, name, v) for name, v in OLD_TLS),
-            _redirect(host, client),
-            _hsts(host, client),
-        ]
-    api = site.api_host
-    results.append(_status(client, "health answers 200", api, site.health_path, {200}))
-    for host in site.site_hosts:
-        results.append(_status(client, "site root answers 200", host, "/", {200}))
-        results.append(_reaches_api(host, client))
-    media = urlsplit(site.media_url)
-    path = media.path.rstrip("/") + PROBE_PATH
-    results.append(_status(client, "unsigned media refused", media.hostname, path, {403}))
-    return results
-
-
-OLD_TLS = (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1))
-
-
-def _resolves(host: str, site: Site, resolver: dns.Resolver) -> Result:
-    try:
-        found = resolver(host)
-    except dns.ResolverUnreachable as exc:  # the server, not the record: could not check
-        return Result(ERROR, "resolves to the static IP", host, str(exc))
-    problems = dns.record_problems(found, site.static_ip)
-    detail = "; ".join(problems) or f"→ {site.static_ip}"
-    return Result(FAIL if problems else OK, "resolves to the static IP", host, detail)
-
-
-def _certificate(host: str, client: Client) -> Result:
-    check = "certificate valid"
-    try:
-        with client.tls(host) as tls:
-            cert = tls.getpeercert() or {}
-    except ssl.SSLCertVerificationError as exc:
-        return Result(FAIL, check, host, f"not valid for {host}: {exc.verify_message or exc}")
-    except OSError as exc:
-        return Result(FAIL, check, host, dns.describe_tls_failure(exc, client.address(443)[0]))
-    return Result(OK, check, host, f"valid until {cert.get('notAfter', '?')}")
-
-
-def _old_tls(host: str, client: Client, name: str, version: ssl.TLSVersion) -> Result:
-    check = f"{name} refused"
-    try:
-        with client.tls(host, version) as tls:
-            accepted = tls.version()
-    except ssl.SSLError:
-        return Result(OK, check, host, "handshake refused")
-    except OSError as exc:
-        return Result(FAIL, check, host, f"cannot connect: {exc.strerror or exc}")
-    return Result(FAIL, check, host, f"the server accepted {accepted}")
-
-
-def _redirect(host: str, client: Client) -> Result:
-    check = "http:// redirects to https://"
-    try:
-        response = client.get("http", host, "/")
-    except OSError as exc:
-        return Result(FAIL, check, host, f"no answer on port 80: {exc.strerror or exc}")
-    location = response.getheader("Location") or ""
-    if response.status not in (301, 308):
-        return Result(FAIL, check, host, f"answered {response.status}, not 301 or 308")
-    if not location.startswith(f"https://{host}"):
-        return Result(FAIL, check, host, f"{response.status} to {location!r}, not https://{host}")
-    return Result(OK, check, host, f"{response.status} → {location}")
-
-
-def _hsts(host: str, client: Client) -> Result:
-    check = "Strict-Transport-Security sent"
-    try:
-        response = client.get("https", host, "/")
-    except OSError as exc:
-        return Result(FAIL, check, host, f"no HTTPS answer: {exc}")
-    value = response.getheader("Strict-Transport-Security")
-    if not value or "max-age=0" in value.replace(" ", ""):
-        return Result(FAIL, check, host, f"header {value!r}" if value else "header missing")
-    return Result(OK, check, host, value)
-
-
-def _status(client: Client, check: str, host: str, path: str, want: set[int]) -> Result:
-    try:
-        response = client.get("https", host, path)
-    except OSError as exc:
-        return Result(FAIL, check, host, f"GET {path}: {exc}")
-    ok = response.status in want
-    return Result(OK if ok else FAIL, check, host, f"GET {path} → {response.status}")
-
-
-def _reaches_api(host: str, client: Client) -> Result:
-    """The web service answers HTML for any path; the load balancer a 5xx when no backend
-    answers. Anything else on /api/... came from the API."""
-    check = "/api/ reaches the API"
-    try:
-        response = client.get("https", host, "/api/health")
-    except OSError as exc:
-        return Result(FAIL, check, host, f"GET /api/health: {exc}")
-    kind = (response.getheader("Content-Type") or "").split(";")[0]
-    if response.status >= 500 or kind == "text/html":
-        return Result(FAIL, check, host, f"GET /api/health → {response.status} {kind}".rstrip())
-    return Result(OK, check, host, f"GET /api/health → {response.status} {kind}".rstrip())
+SUMMARY = "check the live site: DNS, TLS, redirects, health"
+TAKES_STACK = True
+EXIT_CODES = {
+    0: "every check passed",
+    1: "something is not right yet (a FAIL line, or checks skipped because of one)",
+    2: "a mistake (options, outputs of another stack, unreadable file) or could not check "
+    "(the DNS server did not answer, gcloud failed)",
+}
+EXAMPLES = (
+    "vidgo-infra verify prod",
+    "vidgo-infra verify staging --outputs staging.json --server 192.0.2.53",
+    "vidgo-infra verify prod --connect 443:127.0.0.1:8443 --ca-file test-ca.pem --json",
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # With Google credentials
 
-Runner = dns.Runner
-
 
 def google_checks(outputs: Any, runner: Runner) -> list[Result]:
     """Managed certificates' status and services' readiness, with the operator's gcloud."""
     project, region, _ = str(outputs.get("sql_connection_name", "::")).split(":", 2)
+    project, region = outputs.get("project") or project, outputs.get("region") or region
     results = []
     certs = _gcloud_json(runner, ["compute", "ssl-certificates", "list", "--project", project])
     if isinstance(certs, Result):
@@ -287,64 +92,34 @@ def _gcloud_json(runner: Runner, args: list[str]) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stack")
-    parser.add_argument("--outputs", metavar="FILE", type=Path, help="saved stack outputs (JSON)")
-    parser.add_argument("--server", metavar="IP[:PORT]", help="ask this DNS server")
     parser.add_argument(
-        "--connect",
-        metavar="[PORT:]HOST:PORT",
-        action="append",
-        default=[],
-        help="send connections for PORT (default 443) to HOST:PORT instead of the static IP",
+        "--outputs", metavar="FILE", help="saved `pulumi stack output --json` of the stack"
     )
-    parser.add_argument("--ca-file", metavar="FILE", help="trust these CA certificates")
+    engine.add_options(parser, "ask this DNS server (port 53 unless given)")
     parser.add_argument("--google", action="store_true", help="also ask Google (gcloud)")
 
 
-def parse_connect(values: Sequence[str]) -> dict[int, tuple[str, int]]:
-    mapping = {}
-    for value in values:
-        parts = value.split(":")
-        try:
-            if len(parts) == 2:
-                mapping[443] = (parts[0], int(parts[1]))
-            elif len(parts) == 3:
-                mapping[int(parts[0])] = (parts[1], int(parts[2]))
-            else:
-                raise ValueError
-        except ValueError:
-            raise dns.InputError(f"--connect {value!r} is not [PORT:]HOST:PORT") from None
-    return mapping
-
-
 def run(args: argparse.Namespace, *, runner: Runner | None = None) -> int:
-    try:
-        if args.outputs:
-            raw, commands = dns.read_outputs_file(args.outputs), runner or dns.run_command
-        else:
-            # `pulumi stack output` reads the stacks of the project the tool acts on (-C), as dns.
-            project = getattr(args, "project", None) or find_project()
-            commands = runner or (lambda command: dns.run_command(command, project.root))
-            raw = dns.pulumi_outputs(args.stack, commands)
-        site = site_from_outputs(raw)
-        connect = parse_connect(args.connect)
-        if args.server:
-            server, port = dns.parse_server(args.server)  # the one DNS client, as `dns --check`
-            resolver = dns.ServerResolver(server, port=port)
-        else:
-            resolver = dns.system_resolver
-    except dns.InputError as exc:
-        print(f"vidgo-infra verify: error: {exc}", file=sys.stderr)
-        return 2
-    client = Client(site.static_ip, connect, args.ca_file)
-    results = verify(site, resolver, client)
+    from vidgo_infra.dns import read_stack_outputs
+
+    stack, raw, commands = read_stack_outputs(args, runner)
+    context = engine.context_from(args, stack, outputs.site(stack))
+    table = checks.pick()
+    printer = engine.Printer(args.json, [c.name for c in table] + ["Cloud Run service ready"],
+                             stack.hosts)  # fmt: skip
+    for result in engine.run_checks(table, context):
+        printer(result)
     if args.google:
-        results += google_checks(raw, commands)
-    width = max(len(r.check) for r in results)
-    host_width = max(len(r.host or "") for r in results)
-    for r in results:
-        print(f"{r.status:4}  {r.check:{width}}  {r.host:{host_width}}  {r.detail}")
+        for result in google_checks(raw, commands):
+            printer(result)
+    results = printer.results
     failed = sum(r.status == FAIL for r in results)
+    skipped = sum(r.status == engine.SKIPPED for r in results)
     unknown = sum(r.status == ERROR for r in results)
-    print(f"{len(results)} checks: {failed} not right yet, {unknown} could not be made")
-    return 1 if failed else 2 if unknown else 0
+    status = engine.exit_status(results)
+    printer.summary(
+        f"{len(results)} checks: {sum(r.status == OK for r in results)} ok, {failed} not right "
+        f"yet, {skipped} not checked because of those, {unknown} could not be made",
+        status,
+    )
+    return status

@@ -1,7 +1,6 @@
-"""`vidgo-infra cost STACK [--json] [--against SNAPSHOT.yaml]`, and the plan's summary.
-
-Exit status: 0 within budget (or none set), 1 over the stack's monthly budget, 2 bad input (an
-unknown stack, an invalid usage or budget, an unreadable snapshot, a program that fails).
+"""`vidgo-infra cost STACK`: the monthly estimate of what the stack declares, line by line with
+the source of each price, under the stack's usage profile; `--against` prints the change from a
+saved inventory (another stack's is priced under this stack's usage, and it says so).
 """
 
 from __future__ import annotations
@@ -17,8 +16,20 @@ if TYPE_CHECKING:
     from vidgo_infra.stack import PlannedStack
 
 
+SUMMARY = "the monthly cost estimate of a stack"
+TAKES_STACK = True
+EXIT_CODES = {
+    0: "within the stack's budget.monthly_usd (or none set)",
+    1: "over the stack's monthly budget (the reason on stderr with --json)",
+    2: "a mistake: unknown stack, invalid usage or budget, unreadable inventory",
+}
+EXAMPLES = (
+    "vidgo-infra cost prod",
+    "vidgo-infra cost staging --against tests/snapshots/staging.yaml",
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stack", help="a stack with a Pulumi.STACK.yaml (staging, prod)")
     parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
     parser.add_argument(
         "--against",

@@ -15,10 +15,19 @@ WIDTH = 100  # the breakdown fits a terminal and a pull request's job summary
 def money(usd: float | None, signed: bool = False) -> str:
     if usd is None:
         return "unpriced"
+    usd = round(usd, 2) + 0.0  # to the cent first, so -0.001 is $0.00, never -$0.00
     text = f"${abs(usd):,.2f}"
     if signed:
-        return ("+" if usd >= 0 else "-") + text
+        return ("-" if usd < 0 else "+") + text
     return "-" + text if usd < 0 else text
+
+
+def parts_to_total(total: float, *parts: float) -> list[float]:
+    """`parts` rounded to the cent so that they add up to `total` rounded to the cent: the
+    rounding remainder goes to the last part ($120.02 = $118.91 + $1.11, not + $1.12)."""
+    cents = [round(part * 100) for part in parts]
+    cents[-1] = round(total * 100) - sum(cents[:-1])
+    return [c / 100 for c in cents]
 
 
 def _number(value: float) -> str:
@@ -68,9 +77,10 @@ def render(estimate: Estimate, budget: Budget | None = None) -> list[str]:
 
 
 def totals(estimate: Estimate) -> list[str]:
+    fixed, usage = parts_to_total(estimate.total, estimate.fixed, estimate.variable)
     return [
-        f"  Total {money(estimate.total)} a month: fixed {money(estimate.fixed)} "
-        f"(billed while the stack sits idle) + usage {money(estimate.variable)}",
+        f"  Total {money(estimate.total)} a month: fixed {money(fixed)} "
+        f"(billed while the stack sits idle) + usage {money(usage)}",
     ]
 
 
@@ -109,9 +119,10 @@ def _not_billed(estimate: Estimate) -> list[str]:
 def summary(estimate: Estimate, top: int = 5) -> list[str]:
     """The total and the `top` largest lines: what the offline plan prints."""
     biggest = sorted((x for x in estimate.lines if x.monthly_usd), key=lambda x: -x.monthly_usd)
+    fixed, usage = parts_to_total(estimate.total, estimate.fixed, estimate.variable)
     out = [
-        f"{money(estimate.total)} a month: fixed {money(estimate.fixed)} + usage "
-        f"{money(estimate.variable)} (list prices for {estimate.region}, "
+        f"{money(estimate.total)} a month: fixed {money(fixed)} + usage "
+        f"{money(usage)} (list prices for {estimate.region}, "
         f"checked {estimate.prices_checked})",
     ]
     out += [f"  {money(x.monthly_usd):>9}  {x.group}: {_what(x)}" for x in biggest[:top]]
