@@ -83,6 +83,7 @@ def build_parser(with_project_code: bool = True) -> Parser:
         ("dns", "vidgo_infra.dns", "the GoDaddy records of a deployed stack, and --check them"),
         ("cost", "vidgo_infra.cost", "the monthly cost estimate of a stack"),
         ("verify", "vidgo_infra.verify", "check the live site: DNS, TLS, redirects, health"),
+        ("graph", "vidgo_infra.graph", "the architecture as a Mermaid flowchart, from the code"),
         (
             "preview-guard",
             "vidgo_infra.preview_guard",
