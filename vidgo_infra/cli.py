@@ -85,6 +85,11 @@ def build_parser(with_project_code: bool = True) -> Parser:
         ("verify", "vidgo_infra.verify", "check the live site: DNS, TLS, redirects, health"),
         ("graph", "vidgo_infra.graph", "the architecture as a Mermaid flowchart, from the code"),
         (
+            "pr-comment",
+            "vidgo_infra.pr_comment",
+            "the pull request's comment: change, diagram, cost",
+        ),
+        (
             "preview-guard",
             "vidgo_infra.preview_guard",
             "fail on a replacement or deletion of stateful resources in `pulumi preview --json`",
