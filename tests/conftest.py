@@ -82,3 +82,17 @@ def stack_file_text(config: dict[str, str]) -> str:
             return text
 
     return yaml.safe_dump({"config": {key: value(text) for key, text in config.items()}})
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line when the Mermaid diagrams were not parsed here (tests/mermaid.py), not one per
+    test: what was not checked, and why."""
+    from tests.mermaid import NOT_CHECKED
+
+    reasons = {
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and NOT_CHECKED in str(report.longrepr[2])
+    }
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"NOT CHECKED: {reason}")

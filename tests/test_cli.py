@@ -396,6 +396,8 @@ GOOD = {
     "dns": ["staging", "--outputs", FIXTURE_OUTPUTS],
     "verify": ["staging", "--outputs", FIXTURE_OUTPUTS],
     "preview-guard": ["preview.json"],
+    "graph": ["staging"],
+    "pr-comment": ["--base-snapshots", "."],
 }
 BAD_FILE = {
     "plan": ["broken"],
@@ -405,6 +407,8 @@ BAD_FILE = {
     "dns": ["staging", "--outputs", "absent.json"],
     "verify": ["staging", "--outputs", "absent.json"],
     "preview-guard": ["absent.json"],
+    "graph": ["absent.yaml"],
+    "pr-comment": ["--base-snapshots", "absent"],
 }
 
 

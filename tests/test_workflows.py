@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 PULL_REQUEST = WORKFLOWS / "pull-request.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+PR_COMMENT = WORKFLOWS / "pr-comment.yml"
 DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 LOCKS = [ROOT / "requirements.txt", ROOT / "bootstrap" / "requirements.txt"]
 HASH_LOCKED_INSTALL = re.compile(r"pip install [^\n]*--require-hashes -r requirements\.txt")
@@ -129,7 +130,7 @@ def deploy() -> dict[str, Any]:
     return load(DEPLOY)
 
 
-ALL = [PULL_REQUEST, DEPLOY]
+ALL = [PULL_REQUEST, DEPLOY, PR_COMMENT]
 
 
 # --- the linters ---------------------------------------------------------------------------
@@ -292,6 +293,26 @@ def test_the_pull_request_preview_is_staging_only_keyless_and_secret_free(pull_r
         "id-token": "write",
         "pull-requests": "write",
     }
+
+
+def test_the_comment_job_holds_no_cloud_identity_and_edits_one_comment():
+    from vidgo_infra.pr_comment import MARKER
+
+    workflow = load(PR_COMMENT)
+    assert triggers(workflow) == {"pull_request"}
+    (job,) = workflow["jobs"].values()
+    assert not has_credentials(job)
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    text = yaml.safe_dump(job)
+    assert "vars." not in text and "environment" not in job
+    runs = " ".join(s.get("run", "") for s in steps(job))
+    assert "vidgo-infra pr-comment --base-snapshots" in runs
+    assert "HEAD^1:tests/snapshots/" in runs
+    # Found by the hidden marker the body starts with, then edited (PATCH), else created once.
+    assert f"marker='{MARKER}'" in runs
+    assert runs.index("--method PATCH") < runs.index("--method POST")
+    post = next(s for s in steps(job) if "gh api" in s.get("run", ""))
+    assert skipped_for_forks(post)  # a fork's token cannot write: the summary has the body
 
 
 # --- deploys ------------------------------------------------------------------------------

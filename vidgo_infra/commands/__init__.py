@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "dns": "vidgo_infra.dns",
     "verify": "vidgo_infra.verify",
     "preview-guard": "vidgo_infra.preview_guard",
+    "graph": "vidgo_infra.graph",
+    "pr-comment": "vidgo_infra.pr_comment",
 }
 
 # What `vidgo-infra --help` shows without importing every module (kept equal to each SUMMARY by
@@ -40,6 +42,8 @@ SUMMARIES: dict[str, str] = {
     "dns": "the GoDaddy records of a deployed stack, and --check them",
     "verify": "check the live site: DNS, TLS, redirects, health",
     "preview-guard": "gate a deploy on `pulumi preview --json`: no stateful resource lost",
+    "graph": "the architecture as a Mermaid flowchart drawn from a stack's inventory",
+    "pr-comment": "the pull request's one comment: the change, its diagram and its cost, per stack",
 }
 
 
