@@ -334,8 +334,9 @@ def render_instructions(zone: str, records: Sequence[Record], stack: str) -> str
             _step(
                 step,
                 "Wait until every certificate is ACTIVE (Google issues once the CNAMEs "
-                f"resolve; from minutes to a few hours): `vidgo-infra dns {stack} --check` exits {EXIT_READY_TO_MOVE} (ready to "
-                "move the A records). The site still answers from where the A records point.",
+                f"resolve; from minutes to a few hours): `vidgo-infra dns {stack} --check` "
+                f"exits {EXIT_READY_TO_MOVE} (ready to move the A records). The site still "
+                "answers from where the A records point.",
             )
         )
         step += 1
