@@ -1,9 +1,12 @@
 """A first `pulumi up`, simulated: when does the HTTPS edge exist, and how long until the end?
 
-Google issues the managed certificates only once the HTTPS forwarding rule serves them on the
-static IP and the GoDaddy records point there (15-60 minutes, seed section 4.2). So the sooner
-that rule exists in a first deploy, the sooner the operator can enter DNS and let issuance run
-while Cloud SQL is still being created.
+Certificate Manager's certificates (the default, docs/cutover.md) issue from one CNAME per host:
+once each DNS authorization and certificate exist, the operator enters the CNAMEs and Google
+issues, waiting neither for the forwarding rule nor for the A records. The report says when the
+last certificate exists and that none waits for the rule. Classic certificates
+(`edge.certificates: classic`) issue only once the HTTPS forwarding rule serves them on the
+static IP and the GoDaddy records point there (15-60 minutes, seed section 4.2); for them, the
+sooner that rule exists, the sooner issuance can run while Cloud SQL is still being created.
 
 The graph is the program's own: the inventory (`vidgo-infra plan --json`) lists each resource's
 dependencies as the engine received them, explicit `depends_on` and the implicit ones an
@@ -44,6 +47,7 @@ if str(ROOT) not in sys.path:
 from components.project_services import PLATFORM_APIS  # noqa: E402
 
 HTTPS_RULE_TYPE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
+DNS_CERTIFICATE_TYPE = "gcp:certificatemanager/certificate:Certificate"
 TARGET_SHARE = 0.10  # issue 14: the HTTPS rule within the first 10 % of the critical path
 
 
@@ -127,6 +131,20 @@ CREATION: dict[str, Timing] = {
     "gcp:compute/managedSslCertificate:ManagedSslCertificate": Timing(
         10,
         "estimate: creating the certificate resource; issuance is separate (15-60 min, seed 4.2)",
+    ),
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": Timing(
+        10, "estimate: a Certificate Manager long-running operation; returns with its CNAME"
+    ),
+    "gcp:certificatemanager/certificate:Certificate": Timing(
+        10,
+        "estimate: creating the certificate resource (PROVISIONING); issuance follows once the "
+        "CNAME resolves, separately",
+    ),
+    "gcp:certificatemanager/certificateMap:CertificateMap": Timing(
+        10, "estimate: a Certificate Manager long-running operation"
+    ),
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": Timing(
+        10, "estimate: a Certificate Manager long-running operation"
     ),
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy": Timing(12, _COMPUTE_OP),
     "gcp:compute/targetHttpProxy:TargetHttpProxy": Timing(12, _COMPUTE_OP),
@@ -406,12 +424,42 @@ def report(
                 f"unprotected): {minutes(bare.https_rule_at)}, "
                 f"{bare.https_rule_at / bare.length:.1%} of the critical path"
             )
+    certificates = issuable(document, sim)
+    if certificates:
+        at, waiting = certificates
+        lines.append(
+            f"DNS-authorized certificates all exist at {minutes(at)} ({at:.0f} s): Google issues "
+            "each once its CNAME resolves; "
+            + (
+                f"waiting for the forwarding rule or proxy: {', '.join(waiting)}"
+                if waiting
+                else "none waits for the forwarding rule, the proxy or the A records"
+            )
+        )
     if sim.unknown_types:
         lines.append(
             f"types without a time ({UNKNOWN.seconds:.0f} s assumed): "
             + ", ".join(sorted(sim.unknown_types))
         )
     return lines
+
+
+def issuable(document: dict[str, Any], sim: Simulation) -> tuple[float, list[str]] | None:
+    """When the last Certificate Manager certificate exists (issuance can start once its CNAME
+    is in), and which of them wait for the load balancer's proxy or forwarding rules (none
+    should). None with classic certificates."""
+    resources = document["resources"]
+    names = [n for n in sim.finish if resources[n]["type"] == DNS_CERTIFICATE_TYPE]
+    if not names:
+        return None
+    graph = creation_graph(document)
+    frontend = {
+        n
+        for n, entry in resources.items()
+        if entry["type"] in (HTTPS_RULE_TYPE, "gcp:compute/targetHttpsProxy:TargetHttpsProxy")
+    }
+    waiting = sorted(n for n in names if upstream(graph, n) & frontend)
+    return max(sim.finish[n] for n in names), waiting
 
 
 def sources() -> list[str]:

@@ -39,6 +39,8 @@ PREVIEW_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "storage": (),  # the media bucket's metadata: storage.buckets.get, refresh role below
     "artifactregistry": ("roles/artifactregistry.reader",),
     "monitoring": ("roles/monitoring.viewer",),
+    # DNS authorizations, certificates, the certificate map and its entries.
+    "certificatemanager": ("roles/certificatemanager.viewer",),
     # The budget lives on the billing account: BILLING_PREVIEW_ROLES, granted there.
     "billing": (),
 }
@@ -110,6 +112,10 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "artifactregistry": ("roles/artifactregistry.admin",),  # repository and cleanup policies
     # Channels, alert policies, uptime checks, the dashboard and the metric descriptor.
     "monitoring": ("roles/monitoring.editor",),
+    # DNS authorizations, certificates, the map and its entries, and attaching the map to the
+    # proxy (certmaps.use). Owner, not editor: editor holds no delete, and Pulumi deletes a
+    # replaced certificate or map entry once its successor serves.
+    "certificatemanager": ("roles/certificatemanager.owner",),
     # The Cloud Billing budget lives on the billing account, not in the project: no project
     # role; BILLING_BUDGET_ROLE below is granted there when the bootstrap names the account.
     "billing": (),

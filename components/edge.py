@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_gcp import compute, storage
+from pulumi_gcp import certificatemanager, compute, storage
 
 from components.base import Component
 
@@ -32,7 +32,12 @@ MEDIA_SIGNING_KEY_NAME = "media-signing-key"
 # Compute Engine names: RFC 1035, at most 63 characters. Pulumi's autoname appends "-" and
 # 7 hex characters to the logical name, so a logical name may have 55.
 GCE_NAME_MAX = 63
+# Certificate Manager names: 1-64 characters, [a-zA-Z][a-zA-Z0-9_-]* (the provider's
+# description of each resource's name; google-beta v7.45.0 services/certificatemanager).
+CERTIFICATE_MANAGER_NAME_MAX = 64
 AUTONAME_SUFFIX = 8
+# How the proxy gets its certificates (stacks/config.py CertificateMode, docs/cutover.md).
+CERTIFICATE_MODES = ("certificate-manager", "classic", "migrate-issue", "migrate-attach")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +73,15 @@ class EdgeArgs:
     armor: ArmorArgs
     # Strict-Transport-Security max-age on every HTTPS response; 0 sends no header.
     hsts_max_age_seconds: int = 31536000
+    certificates: str = "certificate-manager"  # one of CERTIFICATE_MODES
     labels: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
+
+    def __post_init__(self) -> None:
+        if self.certificates not in CERTIFICATE_MODES:
+            raise ValueError(
+                f"certificates: {self.certificates!r} is not one of {CERTIFICATE_MODES}"
+            )
 
 
 class Edge(Component):
@@ -80,12 +92,23 @@ class Edge(Component):
     the web service with the rate limit and ban. Every backend adds Strict-Transport-Security
     to its responses, and port 80 answers 308 (a POST stays a POST) to the same URL on HTTPS.
 
+    Certificates (`certificates`, docs/cutover.md): by default Certificate Manager, per host a
+    DNS authorization and a managed certificate, in one certificate map (an entry per host and
+    a PRIMARY entry for clients that send no name) that the proxy references. Google issues
+    them from one CNAME per host (`acme_records`), before any A record points here. "classic"
+    keeps one compute ManagedSslCertificate per host on the proxy instead; the two "migrate-"
+    modes hold both, for moving a classic stack over without a host losing its certificate.
+
     One certificate per host, all auto-named: adding a host adds a certificate next to the
-    others, and a changed one is created before the old one leaves the proxy, so no host loses
-    TLS while a new certificate provisions.
+    others, and a changed one is created before the old one leaves the proxy (or the map), so
+    no host loses TLS while a new certificate provisions.
     """
 
     ip_address: pulumi.Output[str]
+    # Per host, in all_hosts order: {"host", "name", "type", "value"} of the CNAME that
+    # authorizes its certificate (name and value fully qualified, as Google gives them).
+    # Empty with classic certificates.
+    acme_records: pulumi.Output[list[dict[str, str]]]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vidgo:platform:Edge", name, opts)
@@ -143,15 +166,7 @@ class Edge(Component):
             ],
             opts=self.child(),
         )
-        certificates = {
-            host: compute.ManagedSslCertificate(
-                certificate_name(name, host),
-                project=args.project,
-                managed=compute.ManagedSslCertificateManagedArgs(domains=[host]),
-                opts=self.child(),
-            )
-            for host in all_hosts(args)
-        }
+        classic, certificate_map, acme_records = self._certificates(name, args)
         tls_policy = compute.SSLPolicy(
             f"{name}-tls-policy",
             project=args.project,
@@ -163,7 +178,9 @@ class Edge(Component):
             f"{name}-https-proxy",
             project=args.project,
             url_map=url_map.id,
-            ssl_certificates=[cert.id for cert in certificates.values()],
+            # With both (migrate-attach), Google serves the map's and ignores these.
+            ssl_certificates=[cert.id for cert in classic] or None,
+            certificate_map=certificate_map,
             ssl_policy=tls_policy.id,
             opts=self.child(),
         )
@@ -171,7 +188,103 @@ class Edge(Component):
         self._http_redirect(name, args, address)
 
         self.ip_address = address.address
-        self.register_outputs({"ip_address": self.ip_address})
+        self.acme_records = acme_records
+        self.register_outputs({"ip_address": self.ip_address, "acme_records": acme_records})
+
+    def _certificates(
+        self, name: str, args: EdgeArgs
+    ) -> tuple[
+        list[compute.ManagedSslCertificate],
+        pulumi.Output[str] | None,
+        pulumi.Output[list[dict[str, str]]],
+    ]:
+        """The classic certificates the proxy lists, the certificate map it references (the
+        `//certificatemanager.googleapis.com/...` form), and the CNAMEs to publish."""
+        mode, hosts = args.certificates, all_hosts(args)
+        classic = []
+        if mode != "certificate-manager":
+            classic = [
+                compute.ManagedSslCertificate(
+                    certificate_name(name, host),
+                    project=args.project,
+                    managed=compute.ManagedSslCertificateManagedArgs(domains=[host]),
+                    opts=self.child(),
+                )
+                for host in hosts
+            ]
+        if mode == "classic":
+            return classic, None, pulumi.Output.from_input([])
+
+        authorizations = {
+            host: certificatemanager.DnsAuthorization(
+                certificate_manager_name(name, "dns-auth", host),
+                project=args.project,
+                domain=host,
+                # _acme-challenge.HOST, one fixed CNAME per host (a global authorization's
+                # default, written out): renewals keep using it, so it stays forever.
+                type="FIXED_RECORD",
+                description=f"authorizes the certificate for {host}",
+                labels=dict(args.labels),
+                # A replaced authorization has a new CNAME value: the record at GoDaddy would
+                # no longer authorize renewals. Like the static IP, it is protected.
+                opts=self.child(protect=args.protect),
+            )
+            for host in hosts
+        }
+        certificates = {
+            host: certificatemanager.Certificate(
+                certificate_manager_name(name, "dns-cert", host),
+                project=args.project,
+                description=f"{host}, issued from its DNS authorization",
+                managed=certificatemanager.CertificateManagedArgs(
+                    domains=[host], dns_authorizations=[authorization.id]
+                ),
+                labels=dict(args.labels),
+                opts=self.child(),
+            )
+            for host, authorization in authorizations.items()
+        }
+        cert_map = certificatemanager.CertificateMap(
+            f"{name}-cert-map",
+            project=args.project,
+            description="one entry per host, and the apex's certificate for clients without SNI",
+            labels=dict(args.labels),
+            opts=self.child(),
+        )
+        entries = [
+            certificatemanager.CertificateMapEntry(
+                certificate_manager_name(name, "map-entry", host),
+                project=args.project,
+                map=cert_map.name,
+                hostname=host,
+                certificates=[certificate.id],
+                labels=dict(args.labels),
+                opts=self.child(),
+            )
+            for host, certificate in certificates.items()
+        ]
+        # A client that sends no server name (or an unknown one) gets the apex's certificate.
+        entries.append(
+            certificatemanager.CertificateMapEntry(
+                f"{name}-map-entry-primary",
+                project=args.project,
+                map=cert_map.name,
+                matcher="PRIMARY",
+                certificates=[certificates[hosts[0]].id],
+                labels=dict(args.labels),
+                opts=self.child(),
+            )
+        )
+        acme_records = pulumi.Output.all(
+            *(authorizations[host].dns_resource_records for host in hosts)
+        ).apply(lambda found: [acme_record(host, r) for host, r in zip(hosts, found, strict=True)])
+        if mode == "migrate-issue":
+            return classic, None, acme_records
+        # The map is attached once its entries exist, so no host is missing from it.
+        attached = pulumi.Output.all(cert_map.name, *(entry.id for entry in entries)).apply(
+            lambda values: certificate_map_uri(args.project, values[0])
+        )
+        return classic, attached, acme_records
 
     def _api_armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
         """The OWASP rule sets and the method rule (enforced, or preview), then the rate limit.
@@ -382,6 +495,40 @@ def certificate_name(component: str, host: str) -> str:
         return readable
     digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
     return f"{readable[: room - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def certificate_manager_name(component: str, kind: str, host: str) -> str:
+    """The logical name of `host`'s Certificate Manager resource of `kind`: the autonamed
+    name (logical name + "-" + 7 hex) must fit 64 characters of [a-zA-Z][a-zA-Z0-9_-]*, so a
+    host too long is shortened and keeps a hash of the whole host (as certificate_name does)."""
+    readable = f"{component}-{kind}-{host.lower().replace('.', '-')}"
+    room = CERTIFICATE_MANAGER_NAME_MAX - AUTONAME_SUFFIX
+    if len(readable) <= room:
+        return readable
+    digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
+    return f"{readable[: room - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def certificate_map_uri(project: str, map_name: str) -> str:
+    """The form a target HTTPS proxy's `certificate_map` accepts (google-beta v7.45.0,
+    compute/resource_compute_target_https_proxy.go)."""
+    return (
+        f"//certificatemanager.googleapis.com/projects/{project}"
+        f"/locations/global/certificateMaps/{map_name}"
+    )
+
+
+def acme_record(host: str, records: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
+    """The one CNAME a FIXED_RECORD authorization asks for, as the stack outputs carry it."""
+    if not records:
+        raise ValueError(f"the DNS authorization for {host} returned no DNS record")
+    record = records[0]
+    return {
+        "host": host,
+        "type": record["type"],
+        "name": record["name"],
+        "value": record["data"],
+    }
 
 
 EVERYONE = compute.SecurityPolicyRuleMatchArgs(

@@ -32,6 +32,8 @@ PLATFORM_APIS = (
     "iamcredentials.googleapis.com",
     # The VPC's DNS server policy (query logging).
     "dns.googleapis.com",
+    # The load balancer's DNS-authorized certificates and their certificate map.
+    "certificatemanager.googleapis.com",
 )
 
 

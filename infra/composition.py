@@ -160,13 +160,18 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             project_number=project_number,
             armor=ArmorArgs(**cfg.edge.armor.model_dump()),
             hsts_max_age_seconds=cfg.edge.hsts_max_age_seconds,
+            certificates=cfg.edge.certificates,
             labels=labels,
             protect=cfg.protect,
         ),
-        # Only the APIs it uses (the load balancer; the CDN's grant on the bucket): waiting for
-        # all of them would hold the edge behind the slowest.
+        # Only the APIs it uses (the load balancer and its certificates; the CDN's grant on the
+        # bucket): waiting for all of them would hold the edge behind the slowest.
         opts=pulumi.ResourceOptions(
-            depends_on=apis.enabling("compute.googleapis.com", "storage.googleapis.com")
+            depends_on=apis.enabling(
+                "compute.googleapis.com",
+                "certificatemanager.googleapis.com",
+                "storage.googleapis.com",
+            )
         ),
     )
     monitoring = Monitoring(
@@ -203,7 +208,10 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         "region": region,
         "static_ip_name": cfg.edge.static_ip_name,
         "static_ip": edge.ip_address,
-        "dns_records": edge.ip_address.apply(lambda ip: dns_records(cfg, ip)),
+        # CNAMEs first: they go in before the A records move (docs/cutover.md).
+        "dns_records": pulumi.Output.all(edge.ip_address, edge.acme_records).apply(
+            lambda found: dns_records(cfg, found[0], found[1])
+        ),
         "dns_zone": cfg.zone,
         "hosts": cfg.hosts,
         "health_url": f"https://{cfg.api_host}{cfg.services.api.health_path}",
@@ -278,12 +286,28 @@ def media_base_url(cfg: PlatformConfig) -> str:
     return f"https://{cfg.domain}{cfg.edge.media_path}"
 
 
-def dns_records(cfg: PlatformConfig, ip: str) -> list[dict[str, Any]]:
-    """The A records to enter at GoDaddy, named relative to the zone (seed section 4.1)."""
-    return [
-        {"type": "A", "name": record_name(host, cfg.zone), "value": ip, "ttl": cfg.edge.dns_ttl}
+def dns_records(
+    cfg: PlatformConfig, ip: str, acme_records: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The records to enter at GoDaddy, named relative to the zone: first the CNAME that lets
+    Google issue each host's certificate, then the A records (seed section 4.1), which move
+    only once every certificate is ACTIVE. GoDaddy takes the CNAME's value without the final
+    dot. With classic certificates there are no CNAMEs."""
+    ttl = cfg.edge.dns_ttl
+    cnames = [
+        {
+            "type": "CNAME",
+            "name": record_name(acme["name"].rstrip("."), cfg.zone),
+            "value": acme["value"].rstrip("."),
+            "ttl": ttl,
+        }
+        for acme in acme_records
+    ]
+    a_records = [
+        {"type": "A", "name": record_name(host, cfg.zone), "value": ip, "ttl": ttl}
         for host in cfg.hosts
     ]
+    return [*cnames, *a_records]
 
 
 def record_name(host: str, zone: str) -> str:

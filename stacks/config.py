@@ -433,8 +433,19 @@ class ArmorConfig(Settings):
     owasp_sensitivity: int = Field(1, ge=1, le=4)
 
 
+# How the HTTPS proxy gets its certificates (docs/cutover.md). "certificate-manager": one
+# DNS-authorized certificate per host in a certificate map, issued from a CNAME before the A
+# records move. "classic": one compute ManagedSslCertificate per host, issued only after the A
+# records point at the load balancer (a stack deployed before Certificate Manager). The two
+# "migrate-" values move such a stack over without a host ever lacking a valid certificate:
+# "migrate-issue" declares the new certificates beside the classic ones, which still serve;
+# "migrate-attach" attaches the map (it then serves; the classic ones stay attached, ignored).
+CertificateMode = Literal["certificate-manager", "classic", "migrate-issue", "migrate-attach"]
+
+
 class EdgeConfig(Settings):
     static_ip_name: ResourceName = "vidgo-ip"
+    certificates: CertificateMode = "certificate-manager"
     dns_ttl: int = Field(600, ge=60)
     web_cdn: bool = True
     # Media is served from the bucket through the load balancer at this path on the site hosts;

@@ -121,9 +121,7 @@ def test_diff_between_stacks_names_changed_properties(capsys):
     changed = out.split("~ gcp:sql/databaseInstance:DatabaseInstance  database-instance")[1]
     assert 'inputs.settings.tier: "db-g1-small" → "db-f1-micro"' in changed.split("\n~ ")[0]
     # www exists only in prod: its certificate is removed going to staging.
-    assert (
-        "- gcp:compute/managedSslCertificate:ManagedSslCertificate  edge-cert-www-vidgo-ai" in out
-    )
+    assert "- gcp:certificatemanager/certificate:Certificate  edge-dns-cert-www-vidgo-ai" in out
 
 
 def test_diff_against_the_snapshot_reports_an_unreviewed_change(tmp_path, capsys):

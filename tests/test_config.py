@@ -121,7 +121,7 @@ def test_prod_declares_everything_in_the_seeds_project_and_region(prod):
 def test_prod_serves_the_seeds_hosts(prod):
     certified = {
         domain
-        for cert in prod.by_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
+        for cert in prod.by_type("gcp:certificatemanager/certificate:Certificate")
         for domain in cert.inputs["managed"]["domains"]
     }
     routed = {

@@ -144,10 +144,16 @@ def test_staging_steps_do_not_send_the_operator_to_productions_apex_record(capsy
     assert "Add an A record named api.staging: Value 198.51.100.30, TTL 600 seconds" in steps
 
 
+def a_records_only(outputs):
+    # The CNAMEs that come first are vidgo_infra/cutover.py's (tests/test_cutover.py).
+    return {**outputs, "dns_records": [r for r in outputs["dns_records"] if r["type"] == "A"]}
+
+
 def test_the_programs_own_outputs_meet_the_dns_contract(prod, staging):
     # The program run under mocks (tests/conftest.py): the address is a stand-in, the shape is real.
-    assert [r.name for r in parse_outputs(prod.outputs).records] == ["@", "www", "api"]
-    assert [r.name for r in parse_outputs(staging.outputs).records] == [
+    prod_records = parse_outputs(a_records_only(prod.outputs)).records
+    assert [r.name for r in prod_records] == ["@", "www", "api"]
+    assert [r.name for r in parse_outputs(a_records_only(staging.outputs)).records] == [
         "staging",
         "api.staging",
     ]

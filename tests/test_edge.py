@@ -22,7 +22,11 @@ BACKEND = "gcp:compute/backendService:BackendService"
 BACKEND_BUCKET = "gcp:compute/backendBucket:BackendBucket"
 SIGNED_URL_KEY = "gcp:compute/backendBucketSignedUrlKey:BackendBucketSignedUrlKey"
 NEG = "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup"
-CERT = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+CLASSIC_CERT = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+CERT = "gcp:certificatemanager/certificate:Certificate"
+AUTHORIZATION = "gcp:certificatemanager/dnsAuthorization:DnsAuthorization"
+CERT_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
+MAP_ENTRY = "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry"
 SSL_POLICY = "gcp:compute/sSLPolicy:SSLPolicy"
 ARMOR = "gcp:compute/securityPolicy:SecurityPolicy"
 SERVICE = "gcp:cloudrunv2/service:Service"
@@ -291,22 +295,115 @@ def certificate_hosts(run: Run) -> list[str]:
     return [d for cert in run.by_type(CERT) for d in cert.inputs["managed"]["domains"]]
 
 
+def map_uri(run: Run) -> str:
+    """The proxy's certificate map must be in the //certificatemanager form the provider takes."""
+    uri = run.one(HTTPS_PROXY).inputs["certificateMap"]
+    found = re.fullmatch(
+        r"//certificatemanager\.googleapis\.com/projects/([a-z0-9-]+)"
+        r"/locations/global/certificateMaps/([A-Za-z][A-Za-z0-9_-]*)",
+        uri,
+    )
+    assert found, uri
+    return found.group(2)
+
+
 @pytest.mark.parametrize(("stack", "hosts"), [("prod", PROD_HOSTS), ("staging", STAGING_HOSTS)])
-def test_one_auto_named_certificate_per_host_all_on_the_proxy(stack, hosts, request):
+def test_each_host_has_an_authorization_a_certificate_and_a_map_entry(stack, hosts, request):
+    """Read from the inventory: per host a DNS authorization, a managed certificate that it
+    authorizes, and a map entry serving that certificate; the proxy serves the map only."""
     run = request.getfixturevalue(stack)
-    certs = run.by_type(CERT)
-    assert sorted(certificate_hosts(run)) == sorted(hosts)
-    assert all(len(c.inputs["managed"]["domains"]) == 1 for c in certs)
-    # No fixed name: a replaced certificate is created before the old one leaves the proxy.
-    assert not [c.name for c in certs if "name" in c.inputs]
-    assert sorted(run.one(HTTPS_PROXY).inputs["sslCertificates"]) == sorted(c.id for c in certs)
+    authorizations = {a.inputs["domain"]: a for a in run.by_type(AUTHORIZATION)}
+    assert set(authorizations) == hosts
+    assert {a.inputs["type"] for a in authorizations.values()} == {"FIXED_RECORD"}
+    certs = {c.inputs["managed"]["domains"][0]: c for c in run.by_type(CERT)}
+    assert set(certs) == hosts
+    for host, cert in certs.items():
+        assert cert.inputs["managed"]["domains"] == [host]
+        assert cert.inputs["managed"]["dnsAuthorizations"] == [authorizations[host].id]
+    [cert_map] = run.by_type(CERT_MAP)
+    entries = run.by_type(MAP_ENTRY)
+    # The mocks name an auto-named resource by its logical name.
+    assert {e.inputs["map"] for e in entries} == {cert_map.name}
+    by_host = {e.inputs["hostname"]: e for e in entries if "hostname" in e.inputs}
+    assert set(by_host) == hosts
+    for host, entry in by_host.items():
+        assert entry.inputs["certificates"] == [certs[host].id]
+    # A client without SNI gets the apex's certificate.
+    [primary] = [e for e in entries if e.inputs.get("matcher") == "PRIMARY"]
+    apex = "vidgo.ai" if stack == "prod" else "staging.vidgo.ai"
+    assert primary.inputs["certificates"] == [certs[apex].id]
+    proxy = run.one(HTTPS_PROXY)
+    assert map_uri(run) == cert_map.name
+    assert "sslCertificates" not in proxy.inputs
+    assert not run.by_type(CLASSIC_CERT)
+    # No fixed names: a replaced certificate or entry is created before the old one leaves.
+    named = [r.name for r in [*certs.values(), *entries, cert_map] if "name" in r.inputs]
+    assert not named
+
+
+def test_the_proxy_attaches_the_map_only_once_every_entry_exists(prod):
+    proxy = prod.one(HTTPS_PROXY)
+    entries = {e.urn for e in prod.by_type(MAP_ENTRY)}
+    assert entries <= set(proxy.dependencies)
+
+
+def test_in_prod_the_authorizations_are_protected(prod, staging):
+    """A replaced authorization has a new CNAME value: renewals would fail until GoDaddy changes."""
+    assert all(a.protect for a in prod.by_type(AUTHORIZATION))
+    assert not any(a.protect for a in staging.by_type(AUTHORIZATION))
 
 
 def test_adding_a_host_leaves_the_other_certificates_alone(prod, changed):
-    before = {c.urn: c.inputs for c in prod.by_type(CERT)}
-    after = {c.urn: c.inputs for c in changed.by_type(CERT)}
-    assert len(after) == len(before) + 1
-    assert {urn: after.get(urn) for urn in before} == before
+    for kind in (CERT, AUTHORIZATION, MAP_ENTRY):
+        before = {c.urn: c.inputs for c in prod.by_type(kind)}
+        after = {c.urn: c.inputs for c in changed.by_type(kind)}
+        assert len(after) == len(before) + 1, kind
+        assert {urn: after.get(urn) for urn in before} == before, kind
+
+
+def mode(value: str) -> Run:
+    return run_with("prod", {"vidgo-infra:edge": {"certificates": value}})
+
+
+def test_classic_certificates_are_one_switch():
+    run = mode("classic")
+    classic = run.by_type(CLASSIC_CERT)
+    assert sorted(d for c in classic for d in c.inputs["managed"]["domains"]) == sorted(PROD_HOSTS)
+    proxy = run.one(HTTPS_PROXY)
+    assert sorted(proxy.inputs["sslCertificates"]) == sorted(c.id for c in classic)
+    assert "certificateMap" not in proxy.inputs
+    assert not run.by_type(CERT) and not run.by_type(AUTHORIZATION) and not run.by_type(CERT_MAP)
+    assert [r["type"] for r in run.outputs["dns_records"]] == ["A"] * 3
+
+
+def test_migrating_issues_the_new_certificates_while_the_classic_ones_serve():
+    run = mode("migrate-issue")
+    proxy = run.one(HTTPS_PROXY)
+    assert len(run.by_type(CERT)) == len(run.by_type(CLASSIC_CERT)) == 3
+    assert sorted(proxy.inputs["sslCertificates"]) == sorted(
+        c.id for c in run.by_type(CLASSIC_CERT)
+    )
+    assert "certificateMap" not in proxy.inputs  # not before its certificates are ACTIVE
+    assert [r["type"] for r in run.outputs["dns_records"]] == ["CNAME"] * 3 + ["A"] * 3
+
+
+def test_migrating_attaches_the_map_before_the_classic_ones_leave():
+    run = mode("migrate-attach")
+    proxy = run.one(HTTPS_PROXY)
+    assert map_uri(run) == run.one(CERT_MAP).name
+    assert sorted(proxy.inputs["sslCertificates"]) == sorted(
+        c.id for c in run.by_type(CLASSIC_CERT)
+    )
+
+
+def test_the_certificate_manager_resources_keep_their_names_across_the_migration(prod):
+    """Only the proxy and the classic certificates change between the steps: the certificates
+    issued in migrate-issue are the ones the map serves at the end."""
+
+    def urns(run: Run) -> set[str]:
+        return {r.urn for t in (CERT, AUTHORIZATION, CERT_MAP, MAP_ENTRY) for r in run.by_type(t)}
+
+    assert urns(mode("migrate-issue")) == urns(mode("migrate-attach")) == urns(prod)
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])

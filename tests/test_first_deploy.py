@@ -17,6 +17,7 @@ from benchmarks.first_deploy import (
     TARGET_SHARE,
     chain_to,
     creation_graph,
+    issuable,
     simulate,
     upstream,
     without_armor,
@@ -24,7 +25,12 @@ from benchmarks.first_deploy import (
 from vidgo_infra.inventory import inventory
 
 # What the edge really uses: the compute API, and the media bucket (with its signing key).
-EDGE_MAY_WAIT_FOR_APIS = {"apis-compute", "apis-storage", "apis-secretmanager"}
+EDGE_MAY_WAIT_FOR_APIS = {
+    "apis-compute",
+    "apis-certificatemanager",
+    "apis-storage",
+    "apis-secretmanager",
+}
 SLOW_COMPONENTS = {"database", "redis", "api", "web", "network"}
 # Issue 14: the simulated critical path before the edge stopped waiting for the services.
 CRITICAL_PATH_BEFORE_SECONDS = 17 * 60 + 31
@@ -72,6 +78,16 @@ def test_the_https_rule_exists_before_cloud_sql_starts(document):
     assert sim.https_rule_at is not None
     assert sim.https_rule_at < sql_starts
     assert "edge-https-rule" not in sim.critical_path
+
+
+def test_certificate_issuance_waits_for_no_forwarding_rule_or_a_record(document):
+    """A DNS-authorized certificate needs only its CNAME: it exists before the HTTPS rule, and
+    nothing of the load balancer's front end is upstream of it."""
+    sim = simulate(document)
+    at, waiting = issuable(document, sim)
+    assert waiting == []
+    assert at < sim.https_rule_at
+    assert at < 60  # within the first minute: the operator can enter the CNAMEs at once
 
 
 def test_every_declared_type_has_a_creation_time_with_a_source(document):

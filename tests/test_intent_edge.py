@@ -72,3 +72,29 @@ def test_the_https_redirect_keeps_method_path_and_query(stack, request):
 def test_every_request_through_the_load_balancer_is_logged(stack, request):
     for backend in request.getfixturevalue(stack).by_type(BACKEND):
         assert backend.inputs["logConfig"] == {"enable": True, "sampleRate": 1}, backend.name
+
+
+# --- go-live without a TLS gap -------------------------------------------------------------------
+
+CERT = "gcp:certificatemanager/certificate:Certificate"
+AUTHORIZATION = "gcp:certificatemanager/dnsAuthorization:DnsAuthorization"
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_every_certificate_can_issue_before_the_a_records_move(stack, request):
+    """Each host's certificate is authorized by DNS (not by the load balancer answering on its
+    A record), and its CNAME is listed before any A record for the operator to enter first."""
+    run = request.getfixturevalue(stack)
+    authorizations = {a.id: a.inputs["domain"] for a in run.by_type(AUTHORIZATION)}
+    for cert in run.by_type(CERT):
+        [host] = cert.inputs["managed"]["domains"]
+        assert [authorizations[a] for a in cert.inputs["managed"]["dnsAuthorizations"]] == [host]
+    zone = run.outputs["dns_zone"]
+    records = run.outputs["dns_records"]
+    first_a = [r["type"] for r in records].index("A")
+    cnames_first = {
+        f"{r['name']}.{zone}".removeprefix("_acme-challenge.")
+        for r in records[:first_a]
+        if r["type"] == "CNAME"
+    }
+    assert cnames_first == set(run.outputs["hosts"])

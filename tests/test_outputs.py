@@ -18,7 +18,7 @@ SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 REDIS = "gcp:redis/instance:Instance"
 BUCKET = "gcp:storage/bucket:Bucket"
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
-CERT = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+CERT = "gcp:certificatemanager/certificate:Certificate"
 
 DOCUMENTED = {
     "static_ip",
@@ -62,27 +62,42 @@ def test_static_ip_is_the_bare_address(stack, request):
 @pytest.mark.parametrize(
     ("stack", "names"), [("prod", {"@", "www", "api"}), ("staging", {"staging", "api.staging"})]
 )
-def test_dns_records_are_a_records_at_the_static_ip(stack, names, request):
+def test_dns_records_are_cnames_then_a_records_at_the_static_ip(stack, names, request):
     outputs = request.getfixturevalue(stack).outputs
     records = outputs["dns_records"]
     assert [set(r) for r in records] == [{"type", "name", "value", "ttl"}] * len(records)
-    assert sorted(r["name"] for r in records) == sorted(names)  # each name once
-    for record in records:
-        assert record["type"] == "A"
+    cnames = [r for r in records if r["type"] == "CNAME"]
+    a_records = [r for r in records if r["type"] == "A"]
+    assert records == cnames + a_records  # the CNAMEs go in first
+    assert sorted(r["name"] for r in a_records) == sorted(names)  # each name once
+    assert sorted(r["name"] for r in cnames) == sorted(
+        "_acme-challenge" + ("" if n == "@" else f".{n}") for n in names
+    )
+    for record in a_records:
         assert record["value"] == outputs["static_ip"]
-        assert record["ttl"] == 600  # seed 4.1
+    for record in cnames:  # Google's value, without the final dot GoDaddy does not take
+        assert record["value"].endswith(".authorize.certificatemanager.goog")
+    assert {r["ttl"] for r in records} == {600}  # seed 4.1
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_dns_records_cover_every_certificate_host(stack, request):
-    """A managed certificate provisions only once every one of its hosts resolves to the LB."""
+    """Every certificate's host has its A record, and the CNAME that authorizes it."""
     run = request.getfixturevalue(stack)
     zone = run.outputs["dns_zone"]
-    named = {
-        zone if r["name"] == "@" else f"{r['name']}.{zone}" for r in run.outputs["dns_records"]
-    }
+
+    def named(kind: str) -> set[str]:
+        return {
+            zone if r["name"] == "@" else f"{r['name']}.{zone}"
+            for r in run.outputs["dns_records"]
+            if r["type"] == kind
+        }
+
     certified = {d for c in run.by_type(CERT) for d in c.inputs["managed"]["domains"]}
-    assert named == certified
+    assert named("A") == certified
+    assert {n.removeprefix("_acme-challenge.") for n in named("CNAME")} == {
+        n.removeprefix("_acme-challenge.") for n in {f"_acme-challenge.{h}" for h in certified}
+    }
 
 
 # --- where everything else is -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -67,13 +68,20 @@ def test_the_web_cdn_without_a_cache_key_fails_the_plan_as_the_provider_would(mo
 LONG_DOMAIN = "video-platform-for-the-whole-fami.vidgo-example.ai"  # 50 characters
 
 
-def long_domain_run():
-    return run_with("prod", {"vidgo-infra:domain": LONG_DOMAIN, "vidgo-infra:dns_zone": None})
+def long_domain_run(certificates: str = "classic"):
+    return run_with(
+        "prod",
+        {
+            "vidgo-infra:domain": LONG_DOMAIN,
+            "vidgo-infra:dns_zone": None,
+            "vidgo-infra:edge": {"certificates": certificates},
+        },
+    )
 
 
 def test_a_fifty_character_domain_gets_certificates_whose_names_fit():
     assert len(LONG_DOMAIN) == 50
-    run = long_domain_run()
+    run = long_domain_run("classic")
     certificates = run.by_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
     assert len(certificates) == 3
     assert check_run(run) == []
@@ -92,6 +100,24 @@ def test_certificate_names_built_from_hosts_alone_fail_the_check(monkeypatch):
     assert len(lines) == 3
     assert all("(provider rule: name length, autonamed)" in line for line in lines)
     assert all(line.endswith("Pulumi.prod.yaml: vidgo-infra:domain") for line in lines)
+
+
+def test_a_fifty_character_domain_gets_certificate_manager_names_that_fit():
+    """The provider describes each Certificate Manager name as 1-64 characters of
+    [a-zA-Z][a-zA-Z0-9_-]*; Pulumi's name is the logical name + "-" + 7 hex."""
+    run = long_domain_run("certificate-manager")
+    assert check_run(run) == []
+    kinds = ("dnsAuthorization:DnsAuthorization", "certificate:Certificate")
+    kinds += ("certificateMap:CertificateMap", "certificateMapEntry:CertificateMapEntry")
+    for kind in kinds:
+        resources = run.by_type(f"gcp:certificatemanager/{kind}")
+        assert resources, kind
+        names = [f"{r.name}-1a2b3c4" for r in resources]
+        assert all(re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}", n) for n in names), names
+        assert len(set(names)) == len(names)
+    authorizations = run.by_type("gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
+    hosts = {r.inputs["domain"] for r in authorizations}
+    assert LONG_DOMAIN in hosts and f"api.{LONG_DOMAIN}" in hosts
 
 
 def test_the_rules_cover_every_type_the_program_declares(prod, staging):

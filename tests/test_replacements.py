@@ -89,9 +89,9 @@ def test_replacing_stateless_resources_is_marked_but_does_not_fail(monkeypatch):
     )
     assert status == 0, out
     assert "STATEFUL" not in out
-    assert line_of(out, "edge-cert-vidgo-ai").startswith("- gcp:compute/managedSsl")
-    assert "DELETE" in line_of(out, "edge-cert-vidgo-ai")
-    assert line_of(out, "edge-cert-vidgo-example").startswith("+ ")
+    assert line_of(out, "edge-dns-cert-vidgo-ai").startswith("- gcp:certificatemanager/")
+    assert "DELETE" in line_of(out, "edge-dns-cert-vidgo-ai")
+    assert line_of(out, "edge-dns-cert-vidgo-example").startswith("+ ")
 
 
 def test_deleting_the_media_bucket_is_called_out_first(tmp_path: Path):

@@ -81,6 +81,16 @@ class PlatformMocks(Mocks):
             state["version"] = "1"
         elif args.typ == "gcp:vpcaccess/connector:Connector":
             state["selfLink"] = f"projects/{self.project}/locations/{self.region}/connectors/{name}"
+        elif args.typ == "gcp:certificatemanager/dnsAuthorization:DnsAuthorization":
+            # The CNAME Google asks for: its name follows from the domain, its value does not.
+            domain = args.inputs["domain"]
+            state["dnsResourceRecords"] = [
+                {
+                    "name": f"_acme-challenge.{domain}.",
+                    "type": "CNAME",
+                    "data": f"{name}{MOCK_URI_MARK}0.authorize.certificatemanager.goog.",
+                }
+            ]
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = "mock-password"
         elif args.typ == "random:index/randomBytes:RandomBytes":

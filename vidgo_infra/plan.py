@@ -105,6 +105,15 @@ KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
     ],
     "gcp:compute/backendBucket:BackendBucket": [("cdn", "enableCdn")],
     "gcp:compute/managedSslCertificate:ManagedSslCertificate": [("domains", "managed.domains")],
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": [
+        ("domain", "domain"),
+        ("type", "type"),
+    ],
+    "gcp:certificatemanager/certificate:Certificate": [("domains", "managed.domains")],
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": [
+        ("hostname", "hostname"),
+        ("matcher", "matcher"),
+    ],
     "gcp:compute/sSLPolicy:SSLPolicy": [("profile", "profile"), ("min_tls", "minTlsVersion")],
     "gcp:compute/globalForwardingRule:GlobalForwardingRule": [
         ("port", "portRange"),
@@ -176,14 +185,35 @@ def render_counts(document: dict[str, Any]) -> list[str]:
 
 
 def render_dns(document: dict[str, Any]) -> list[str]:
+    """The GoDaddy records in the order they go in: the CNAMEs that let Google issue the
+    certificates, then, once every certificate is ACTIVE, the A records (docs/cutover.md)."""
     outputs = document["outputs"]
-    lines = [
-        f"  zone {outputs.get('dns_zone')} at GoDaddy:",
-        "  Type  Name          Value                      TTL",
-    ]
-    for record in outputs.get("dns_records") or []:
-        value = AFTER_UP if is_stand_in(record["value"]) else record["value"]
-        lines.append(f"  {record['type']:<5} {record['name']:<13} {value:<26} {record['ttl']}")
+    records = outputs.get("dns_records") or []
+    cnames = [r for r in records if r["type"] == "CNAME"]
+    others = [r for r in records if r["type"] != "CNAME"]
+    width = max([len(r["name"]) for r in records] + [len("Name")])
+    lines = [f"  zone {outputs.get('dns_zone')} at GoDaddy:"]
+
+    def table(title: str, rows: list[dict[str, Any]]) -> None:
+        lines.append(title)
+        lines.append(f"     {'Type':<6} {'Name':<{width}}  {'Value':<26} TTL")
+        for record in rows:
+            value = AFTER_UP if is_stand_in(record["value"]) else record["value"]
+            lines.append(
+                f"     {record['type']:<6} {record['name']:<{width}}  {value:<26} {record['ttl']}"
+            )
+
+    if cnames:
+        table(
+            "  1. Add these CNAMEs (and keep them: renewals use them); Google then issues each "
+            "host's certificate",
+            cnames,
+        )
+        table(
+            "  2. Once every certificate is ACTIVE, point these A records at the static IP", others
+        )
+    else:
+        table("  A records (classic certificates issue only after these resolve):", others)
     return lines
 
 

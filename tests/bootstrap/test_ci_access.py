@@ -81,6 +81,7 @@ def test_preview_can_read_what_a_refresh_reads_and_change_nothing(bootstrap_prod
             "roles/secretmanager.viewer",
             "roles/artifactregistry.reader",
             "roles/monitoring.viewer",
+            "roles/certificatemanager.viewer",
             # What no narrow viewer role holds (Redis AUTH string, the peering, bucket settings).
             REFRESH_ROLE,
         },

@@ -44,6 +44,7 @@ RULES: dict[str, Rule] = {
     network.DNS_POLICY: network.dns_policy,
     load_balancing.GLOBAL_RULE: load_balancing.forwarding_rule,
     load_balancing.SECURITY_POLICY: load_balancing.security_policy,
+    load_balancing.CERTIFICATE: load_balancing.certificate,
     monitoring.ALERT_POLICY: monitoring.alert_policy,
     monitoring.UPTIME_CHECK: monitoring.uptime_check,
     monitoring.METRIC_DESCRIPTOR: monitoring.metric_descriptor,

@@ -1,4 +1,5 @@
-"""Load balancing and the edge: forwarding rules, Cloud Armor, and delivery through the CDN.
+"""Load balancing and the edge: forwarding rules, Cloud Armor, Certificate Manager's
+certificates, and delivery through the CDN.
 
 Delivery is priced once for the stack (bytes to users do not belong to one resource): cacheable
 bytes behind a CDN-enabled backend as Cloud CDN cache egress, the rest as internet egress, and
@@ -16,6 +17,7 @@ from vidgo_infra.cost.rules.shared import refers_to
 
 GLOBAL_RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
 
 
 def forwarding_rule(ctx: Context, name: str, resource: dict[str, Any]) -> None:
@@ -32,6 +34,21 @@ def forwarding_rule(ctx: Context, name: str, resource: dict[str, Any]) -> None:
         bill(sku=flat, detail="one of the first five", waived=f"in the flat charge on {names[0]}")
     else:
         bill(sku="lb.forwarding_rule.global_additional", detail="beyond the first five")
+
+
+def certificate(ctx: Context, name: str, resource: dict[str, Any]) -> None:
+    # Billed per certificate a month, the first 100 of a project free (prices.yaml).
+    domains = ",".join((resource["inputs"].get("managed") or {}).get("domains") or [])
+    ctx.charge(
+        "Load Balancer",
+        name,
+        "certificate",
+        "certificate_manager.certificate",
+        1,
+        FIXED,
+        region="global",
+        detail=domains,
+    )
 
 
 def security_policy(ctx: Context, name: str, resource: dict[str, Any]) -> None:
