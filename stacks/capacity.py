@@ -122,10 +122,10 @@ class Budget:
     def line(self) -> str:
         """One line for the plan: limit, per-instance pool, headroom."""
         return (
-            f"{self.what}: limit {self.limit}; {self.reserved} reserved + "
-            f"{self.migrations} migrations + {self.operator_margin} operator margin + "
-            f"{self.api_max_instances} API instances x pool {self.pool} = {self.demand}; "
-            f"headroom {self.headroom}"
+            f"{self.what}: limit {self.limit}, per-instance pool {self.pool}, headroom "
+            f"{self.headroom} ({self.reserved} reserved + {self.migrations} migrations + "
+            f"{self.operator_margin} margin + {self.api_max_instances} API instances x "
+            f"{self.pool} = {self.demand})"
         )
 
 

@@ -162,17 +162,20 @@ def render_tree(document: dict[str, Any], width: int = MAX_WIDTH) -> list[str]:
     return lines
 
 
-def render_capacity(config: Any) -> list[str]:
+def render_capacity(config: Any, width: int = MAX_WIDTH) -> list[str]:
     """The connection budgets (limit, per-instance pool, headroom) and the subnet's addresses:
     what the stack's config validation has already checked fits (stacks/capacity.py)."""
+    import textwrap
+
     need = config.subnet_need
-    lines = [f"  {budget.line()}" for budget in (config.database_budget, config.redis_budget)]
-    lines.append(
-        f"  subnet addresses: {config.network.subnet_range} has {need.usable}; Cloud Run needs "
+    texts = [budget.line() for budget in (config.database_budget, config.redis_budget)]
+    texts.append(
+        f"subnet addresses: {config.network.subnet_range} has {need.usable}; Cloud Run needs "
         f"about {need.steady}, {need.rollout} during a revision roll-out "
         f"({need.instances} max instances with Direct VPC egress)"
     )
-    return lines
+    wrap = textwrap.TextWrapper(width, initial_indent="  ", subsequent_indent="      ")
+    return [line for text in texts for line in wrap.wrap(text)]
 
 
 def render_counts(document: dict[str, Any]) -> list[str]:
