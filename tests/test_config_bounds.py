@@ -761,11 +761,13 @@ for _field, _info in UsageProfile.model_fields.items():
     if _info.annotation is bool:
         continue
     whole = _info.annotation in (int, int | None)
+    # At least 0, or the field's own lower bound (active users and the peak factor: 1).
+    low = next((m.ge for m in _info.metadata if isinstance(m, annotated_types.Ge)), 0)
     BOUNDS.append(
         (
             f"usage-{_field}-low",
-            {f"usage.{_field}": 0},
-            {f"usage.{_field}": -1 if whole else below(0.0)},
+            {f"usage.{_field}": low},
+            {f"usage.{_field}": low - 1 if whole else below(float(low))},
             _field,
         )
     )
