@@ -89,9 +89,6 @@ CREATION: dict[str, Timing] = {
     "gcp:servicenetworking/connection:Connection": Timing(
         90, "estimate: VPC peering to Google's service producer network, typically 1-2 min"
     ),
-    "gcp:vpcaccess/connector:Connector": Timing(
-        150, "estimate: the connector starts its VMs (min 2), typically 2-3 min"
-    ),
     # Data
     "gcp:sql/databaseInstance:DatabaseInstance": Timing(
         720,

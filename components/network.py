@@ -1,4 +1,4 @@
-"""The VPC, its Serverless VPC Access connector and private services access."""
+"""The VPC, the subnet Cloud Run egresses into (Direct VPC egress), and private services access."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import compute, dns, servicenetworking, vpcaccess
+from pulumi_gcp import compute, dns, servicenetworking
 
 from components.base import Component
 
@@ -18,19 +18,20 @@ class NetworkArgs:
     name: str
     subnet_range: str
     flow_log_sampling: float
-    connector_name: str
-    connector_range: str
-    connector_machine_type: str
-    connector_min_instances: int
-    connector_max_instances: int
     private_services_range: str
     # Protects what Cloud SQL and Redis stand on: the VPC, the range and the peering.
     protect: bool = False
 
 
 class Network(Component):
-    """A custom-mode VPC with one regional subnet, a connector for Cloud Run, and a peering to
-    Google's service producers so that Cloud SQL and Memorystore get private addresses only.
+    """A custom-mode VPC with one regional subnet, and a peering to Google's service producers so
+    that Cloud SQL and Memorystore get private addresses only.
+
+    Cloud Run reaches them by Direct VPC egress: its instances take addresses in the subnet
+    (no connector VMs to pay for or to cap throughput). The subnet must hold about four addresses
+    per instance during a revision roll-out (stacks/capacity.py checks it), and after the last
+    instance is gone Cloud Run keeps its addresses for an hour or two, so a subnet cannot be
+    deleted right after its services (README, "Direct VPC egress").
 
     The seed asks for an auto-mode VPC. Auto mode makes a subnet in every region and cannot
     declare flow logs on them, which the CIS GCP benchmark (3.8) requires. The platform lives in
@@ -39,8 +40,7 @@ class Network(Component):
 
     Ingress: the VPC ends with an explicit deny-all rule at the lowest priority (65535), logged,
     so every connection that no other rule allows shows in Firewall Rules Logging (Google's
-    implied deny is not logged). The connector's own rules, which Google creates at priority
-    1000, still apply. DNS: a Cloud DNS server policy logs every query made from the VPC
+    implied deny is not logged). DNS: a Cloud DNS server policy logs every query made from the VPC
     (CIS 2.12).
 
     In a protected stack the VPC, the private services range and the peering are protected:
@@ -48,7 +48,8 @@ class Network(Component):
     """
 
     network_id: pulumi.Output[str]
-    connector_id: pulumi.Output[str]
+    # Where Cloud Run services and jobs take their addresses (Direct VPC egress).
+    subnetwork_id: pulumi.Output[str]
     # Cloud SQL and Redis must wait for the peering: nothing else orders them after it.
     private_services: servicenetworking.Connection
 
@@ -87,7 +88,7 @@ class Network(Component):
             networks=[dns.PolicyNetworkArgs(network_url=vpc.id)],
             opts=child,
         )
-        compute.Subnetwork(
+        subnet = compute.Subnetwork(
             f"{name}-subnet",
             project=args.project,
             name=f"{args.name}-{args.region}",
@@ -127,26 +128,11 @@ class Network(Component):
             opts=underneath_data,
         )
 
-        # Instance bounds only: setting throughput as well conflicts, and leaving both out
-        # is now rejected by the API.
-        connector = vpcaccess.Connector(
-            f"{name}-connector",
-            project=args.project,
-            name=args.connector_name,
-            region=args.region,
-            network=vpc.name,
-            ip_cidr_range=args.connector_range,
-            machine_type=args.connector_machine_type,
-            min_instances=args.connector_min_instances,
-            max_instances=args.connector_max_instances,
-            opts=child,
-        )
-
         self.network_id = vpc.id
-        self.connector_id = connector.id
+        self.subnetwork_id = subnet.id
         self.register_outputs(
             {
                 "network_id": self.network_id,
-                "connector_id": self.connector_id,
+                "subnetwork_id": self.subnetwork_id,
             }
         )

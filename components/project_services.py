@@ -11,9 +11,10 @@ from pulumi_gcp import projects
 from components.base import Component
 
 # The seed's list (section 3.1) plus what its own resources need and it forgot:
-# the connector (vpcaccess), private services access for Cloud SQL and Redis
+# private services access for Cloud SQL and Redis
 # (servicenetworking), the image registry, IAM and service accounts, and the certificate and
-# load balancer APIs that live under compute.
+# load balancer APIs that live under compute. The seed's Serverless VPC Access connector
+# (vpcaccess) is gone: Direct VPC egress is part of Cloud Run and Compute Engine.
 PLATFORM_APIS = (
     "run.googleapis.com",
     "sql-component.googleapis.com",
@@ -25,7 +26,6 @@ PLATFORM_APIS = (
     "secretmanager.googleapis.com",
     "monitoring.googleapis.com",
     "logging.googleapis.com",
-    "vpcaccess.googleapis.com",
     "servicenetworking.googleapis.com",
     "artifactregistry.googleapis.com",
     "iam.googleapis.com",

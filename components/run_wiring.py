@@ -1,5 +1,5 @@
 """What a Cloud Run service and a Cloud Run job running the same image share: its environment,
-its secrets, the Cloud SQL socket and egress through the VPC connector.
+its secrets, the Cloud SQL socket and Direct VPC egress into the subnet.
 
 Service and job templates have distinct input classes with the same fields, so these are built
 as plain dicts in the provider's input shape, which both accept.
@@ -8,7 +8,7 @@ as plain dicts in the provider's input shape, which both accept.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -25,8 +25,10 @@ class RunWiring:
     secret_env: Mapping[str, SecretRef] = field(default_factory=dict)
     # Connection names of Cloud SQL instances to mount at /cloudsql (and to be a client of).
     cloudsql_instances: Sequence[pulumi.Input[str]] = ()
-    # Egress to private ranges (Cloud SQL, Redis) through this connector; the rest goes direct.
-    vpc_connector: pulumi.Input[str] | None = None
+    # Direct VPC egress: instances take addresses in this subnet of this network and send
+    # private-range traffic (Cloud SQL, Redis) through it; the rest goes direct.
+    vpc_network: pulumi.Input[str] | None = None
+    vpc_subnetwork: pulumi.Input[str] | None = None
 
     def envs(self) -> list[dict[str, Any]]:
         plain = [{"name": key, "value": value} for key, value in sorted(self.env.items())]
@@ -53,8 +55,16 @@ class RunWiring:
         return [{"name": CLOUDSQL_VOLUME, "mount_path": CLOUDSQL_MOUNT}]
 
     def vpc_access(self) -> dict[str, Any] | None:
-        if self.vpc_connector is None:
+        if self.vpc_subnetwork is None:
             return None
-        # The API calls AI providers on the internet: only private ranges use the connector
+        interface = {"network": self.vpc_network, "subnetwork": self.vpc_subnetwork}
+        # The API calls AI providers on the internet: only private ranges enter the VPC
         # (all-traffic egress would need Cloud NAT).
-        return {"connector": self.vpc_connector, "egress": "PRIVATE_RANGES_ONLY"}
+        return {
+            "network_interfaces": [{k: v for k, v in interface.items() if v is not None}],
+            "egress": "PRIVATE_RANGES_ONLY",
+        }
+
+    def with_env(self, **env: str) -> RunWiring:
+        """The same wiring with `env` set over this environment (a job's own pool sizes)."""
+        return replace(self, env={**self.env, **env})

@@ -47,13 +47,16 @@ class CloudRunServiceArgs:
     cpu_idle: bool
     startup_cpu_boost: bool
     health_path: str
+    # The startup probe's path (None: health_path); see _container.
+    ready_path: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     # Environment variable → secret; the identity gets accessor on exactly these secrets.
     secret_env: Mapping[str, SecretRef] = field(default_factory=dict)
     # Connection names of Cloud SQL instances to mount at /cloudsql (and to be a client of).
     cloudsql_instances: Sequence[pulumi.Input[str]] = ()
-    # Egress to private ranges (Cloud SQL, Redis) through this connector; the rest goes direct.
-    vpc_connector: pulumi.Input[str] | None = None
+    # Direct VPC egress into this subnet of this network, for private ranges (Cloud SQL, Redis).
+    vpc_network: pulumi.Input[str] | None = None
+    vpc_subnetwork: pulumi.Input[str] | None = None
     # Buckets the service reads and writes objects in.
     buckets: Sequence[pulumi.Input[str]] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -66,7 +69,8 @@ class CloudRunServiceArgs:
             env=self.env,
             secret_env=self.secret_env,
             cloudsql_instances=self.cloudsql_instances,
-            vpc_connector=self.vpc_connector,
+            vpc_network=self.vpc_network,
+            vpc_subnetwork=self.vpc_subnetwork,
         )
 
 
@@ -162,7 +166,8 @@ class CloudRunService(Component):
 
     @staticmethod
     def _container(args: CloudRunServiceArgs) -> cloudrunv2.ServiceTemplateContainerArgs:
-        probe = cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(path=args.health_path)
+        ready = args.ready_path or args.health_path
+        probe = cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(path=ready)
         return cloudrunv2.ServiceTemplateContainerArgs(
             image=args.image,
             ports=cloudrunv2.ServiceTemplateContainerPortsArgs(container_port=8080),
@@ -173,9 +178,13 @@ class CloudRunService(Component):
             ),
             envs=args.wiring.envs(),
             volume_mounts=args.wiring.volume_mounts(),
-            # Startup: up to 60 s for a cold start (migrations, model clients) before traffic.
+            # No traffic until the ready path answers 200: up to 120 s, since Direct VPC egress
+            # "might experience connection establishment delays of a minute or more on instance
+            # startup" and Google recommends an HTTP startup probe that tests the egress
+            # destinations, retried by its period and threshold
+            # (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc#limitations).
             startup_probe=cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
-                http_get=probe, period_seconds=5, timeout_seconds=3, failure_threshold=12
+                http_get=probe, period_seconds=5, timeout_seconds=3, failure_threshold=24
             ),
             liveness_probe=cloudrunv2.ServiceTemplateContainerLivenessProbeArgs(
                 http_get=cloudrunv2.ServiceTemplateContainerLivenessProbeHttpGetArgs(

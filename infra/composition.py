@@ -68,12 +68,16 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         # The upgrade guard's keys are checked in stacks/config.py; the instance needs neither.
         DatabaseArgs(
             **on_private_network,
-            **cfg.database.model_dump(exclude={"deployed_version", "allow_major_upgrade_from"}),
+            **cfg.database.model_dump(
+                exclude={"deployed_version", "allow_major_upgrade_from", "pool"}
+            ),
         ),
         opts=after_apis,
     )
     redis = Redis(
-        "redis", RedisArgs(**on_private_network, **cfg.redis.model_dump()), opts=after_apis
+        "redis",
+        RedisArgs(**on_private_network, **cfg.redis.model_dump(exclude={"pool"})),
+        opts=after_apis,
     )
     media_cfg = cfg.media.model_dump(exclude={"cors_origins", "lifecycle"})
     media = Media(
@@ -115,6 +119,8 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     )
     AuditLogs("audit", AuditLogsArgs(project=project), opts=after_apis)
 
+    # Both services and the job take addresses in the subnet (stacks/capacity.py sizes it).
+    direct_vpc_egress = dict(vpc_network=network.network_id, vpc_subnetwork=network.subnetwork_id)
     api_args = service_args(
         cfg,
         cfg.services.api,
@@ -129,14 +135,17 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             "MEDIA_BUCKET": cfg.media.name,
             "MEDIA_BASE_URL": media_base_url(cfg),
             "MEDIA_URL_SIGNING_KEY_NAME": MEDIA_SIGNING_KEY_NAME,
+            **pool_env(cfg.database_budget.pool, cfg.redis_budget.pool),
         },
         cloudsql_instances=[database.connection_name],
-        vpc_connector=network.connector_id,
         buckets=[media.bucket_name],
+        **direct_vpc_egress,
     )
     api = CloudRunService("api", api_args, opts=after_apis)
     migrate = migrations_job(cfg, api_args, api, after_apis)
-    web = CloudRunService("web", service_args(cfg, cfg.services.web), opts=after_apis)
+    web = CloudRunService(
+        "web", service_args(cfg, cfg.services.web, **direct_vpc_egress), opts=after_apis
+    )
     # Google's per-project service agents (the CDN fill account) are named by project number.
     project_number = organizations.get_project_output(project_id=project).number
     edge = Edge(
@@ -235,9 +244,9 @@ def migrations_job(
     api: CloudRunService,
     after_apis: pulumi.ResourceOptions,
 ) -> CloudRunJob:
-    """The migrations run as the API does: its image, identity, secrets, socket and egress.
-    The job waits for the API identity's grants, not for the service, so its first run can read
-    the secrets and connect."""
+    """The migrations run as the API does: its image, identity, secrets, socket and egress,
+    with pools of the job's own share of the connection budgets. The job waits for the API
+    identity's grants, not for the service, so its first run can read the secrets and connect."""
     migrations = cfg.migrations
     return CloudRunJob(
         "migrate",
@@ -248,7 +257,9 @@ def migrations_job(
             image=api_args.image,
             command=migrations.command,
             service_account_email=api.service_account_email,
-            wiring=api_args.wiring,
+            wiring=api_args.wiring.with_env(
+                **pool_env(cfg.database.pool.migrations, cfg.redis.pool.migrations)
+            ),
             cpu=api_args.cpu,
             memory=api_args.memory,
             timeout_seconds=migrations.timeout_seconds,
@@ -258,6 +269,16 @@ def migrations_job(
         ),
         opts=pulumi.ResourceOptions(depends_on=[*after_apis.depends_on, *api.access_grants]),
     )
+
+
+# The connection budget as the application reads it (README, "Connection budget"): a
+# SQLAlchemy engine with pool_size=DB_POOL_SIZE, max_overflow=DB_MAX_OVERFLOW, and a redis-py
+# pool with max_connections=REDIS_MAX_CONNECTIONS. No overflow: the budget is a hard cap.
+POOL_ENV = ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "REDIS_MAX_CONNECTIONS")
+
+
+def pool_env(database_pool: int, redis_pool: int) -> dict[str, str]:
+    return dict(zip(POOL_ENV, (str(database_pool), "0", str(redis_pool)), strict=True))
 
 
 def service_args(cfg: PlatformConfig, service: ServiceConfig, **wiring) -> CloudRunServiceArgs:

@@ -13,13 +13,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from stacks import capacity
 from stacks.usage import Budget, UsageProfile
 
 # Google's placeholder image: it answers HTTP 200 on every path (including /health), so the first
 # `pulumi up` succeeds before the application's own images have been pushed to the registry.
 PLACEHOLDER_IMAGE = "us-docker.pkg.dev/cloudrun/container/hello"
 
-# Regions with Cloud Run, Cloud SQL, Memorystore and Serverless VPC Access (November 2026).
+# Regions with Cloud Run, Cloud SQL, Memorystore and Direct VPC egress (November 2026).
 REGIONS = [
     "africa-south1",
     "asia-east1",
@@ -157,49 +158,74 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
+# The Serverless VPC Access connector's keys: Cloud Run now reaches the VPC by Direct VPC egress on
+# the subnet, so a stack file that still sets one is told so instead of "unknown key".
+REMOVED_CONNECTOR_KEYS = (
+    "connector_name",
+    "connector_range",
+    "connector_machine_type",
+    "connector_min_instances",
+    "connector_max_instances",
+)
+
+
 class NetworkConfig(Settings):
     name: ResourceName = "vidgo-vpc"
     # One regional subnet in custom mode, on the range auto mode would have given this region
     # (10.140.0.0/20 is asia-east1's), so flow logs can be declared (see components/network.py).
+    # Cloud Run's instances take their addresses here too (Direct VPC egress): it must hold
+    # about 4 per instance during a revision roll-out (stacks/capacity.py, checked below).
     subnet_range: PrivateRange = "10.140.0.0/20"
     flow_log_sampling: float = Field(0.5, ge=0, le=1)
-    connector_name: Annotated[str, _matches(r"[a-z][-a-z0-9]{0,23}[a-z0-9]", "1-25 chars")] = (
-        "vidgo-connector"
-    )
-    connector_range: PrivateRange = "10.8.0.0/28"
-    connector_machine_type: Literal["f1-micro", "e2-micro", "e2-standard-4"] = "e2-micro"
-    connector_min_instances: int = Field(2, ge=2, le=9)
-    connector_max_instances: int = Field(3, ge=3, le=10)
     # Private services access: Cloud SQL and Memorystore take their private addresses here.
     private_services_range: PrivateRange = "10.16.0.0/16"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _connector_removed(cls, data: object) -> object:
+        if isinstance(data, dict):
+            found = [key for key in REMOVED_CONNECTOR_KEYS if key in data]
+            if found:
+                raise ValueError(
+                    f"{found[0]}: the VPC connector is gone (Cloud Run uses Direct VPC egress on "
+                    f"network.subnet_range); delete {', '.join(f'network.{k}' for k in found)} "
+                    "from the stack file"
+                )
+        return data
+
     @model_validator(mode="after")
     def _check_ranges(self) -> NetworkConfig:
-        if ipaddress.IPv4Network(self.connector_range).prefixlen != 28:
-            raise ValueError(
-                f"connector_range: {self.connector_range} is not a /28 "
-                "(a Serverless VPC Access connector takes exactly a /28)"
-            )
         if ipaddress.IPv4Network(self.private_services_range).prefixlen > 24:
             raise ValueError(
                 "private_services_range: must be a /24 or larger for Cloud SQL and Memorystore"
             )
-        if self.connector_min_instances >= self.connector_max_instances:
+        subnet = ipaddress.IPv4Network(self.subnet_range)
+        services = ipaddress.IPv4Network(self.private_services_range)
+        if subnet.overlaps(services):
+            raise ValueError(f"subnet_range: {subnet} overlaps private_services_range ({services})")
+        return self
+
+
+class PoolConfig(Settings):
+    """How a data service's connection limit is shared (stacks/capacity.py). The API's instances
+    share what the migrations job and the operator margin leave; each gets an equal pool, at most
+    `max_per_instance`, and a stack whose pool would fall below `min_per_instance` at the API's
+    max instances is refused."""
+
+    # Held by the migrations job while it runs (alembic takes one; one spare).
+    migrations: int = Field(2, ge=1, le=100)
+    # Kept free for an operator (psql, redis-cli) and a second client during an incident.
+    operator_margin: int = Field(5, ge=0, le=1000)
+    min_per_instance: int = Field(2, ge=1, le=1000)
+    max_per_instance: int = Field(20, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PoolConfig:
+        if self.min_per_instance > self.max_per_instance:
             raise ValueError(
-                f"connector_min_instances: {self.connector_min_instances} must be below "
-                f"connector_max_instances ({self.connector_max_instances})"
+                f"min_per_instance: {self.min_per_instance} is above max_per_instance "
+                f"({self.max_per_instance})"
             )
-        ranges = {
-            "subnet_range": self.subnet_range,
-            "connector_range": self.connector_range,
-            "private_services_range": self.private_services_range,
-        }
-        names = list(ranges)
-        for i, first in enumerate(names):
-            for second in names[i + 1 :]:
-                a, b = ipaddress.IPv4Network(ranges[first]), ipaddress.IPv4Network(ranges[second])
-                if a.overlaps(b):
-                    raise ValueError(f"{first}: {a} overlaps {second} ({b})")
         return self
 
 
@@ -244,6 +270,8 @@ class DatabaseConfig(Settings):
     )
     # Extra database flags, merged over the CIS baseline in components/database.py.
     flags: dict[str, Text] = {}
+    # How the tier's connection limit is shared (PoolConfig; stacks/capacity_limits.yaml).
+    pool: PoolConfig = PoolConfig()
     # Every client connects through the Cloud SQL connector (the /cloudsql socket of Cloud Run
     # services and jobs), which presents a client certificate: require one.
     ssl_mode: Literal["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"] = (
@@ -306,6 +334,8 @@ class RedisConfig(Settings):
     # The weekly maintenance window (one hour, UTC), after Cloud SQL's (Sunday 04:00).
     maintenance_day: int = Field(7, ge=1, le=7, description="1 = Monday ... 7 = Sunday")
     maintenance_hour: int = Field(5, ge=0, le=23, description="UTC")
+    # How the instance's client limit is shared (PoolConfig; stacks/capacity_limits.yaml).
+    pool: PoolConfig = PoolConfig(operator_margin=10, max_per_instance=50)
 
 
 class LifecycleRuleConfig(Settings):
@@ -380,6 +410,10 @@ class ServiceConfig(Settings):
     cpu_idle: bool = True
     startup_cpu_boost: bool = True
     health_path: Annotated[str, _matches(r"/\S*", "a path starting with /")] = "/health"
+    # The startup probe's path: an instance takes traffic only once it answers 200 here. None:
+    # health_path. Direct VPC egress can take a minute or more to connect after an instance
+    # starts, so the API's answers 200 only when Cloud SQL and Redis are reachable.
+    ready_path: Annotated[str, _matches(r"/\S*", "a path starting with /")] | None = None
     env: dict[str, Text] = {}
 
     @model_validator(mode="after")
@@ -398,6 +432,7 @@ class ApiServiceConfig(ServiceConfig):
     min_instances: int = Field(1, ge=0, le=100)
     max_instances: int = Field(10, ge=1, le=1000)
     concurrency: int = Field(100, ge=1, le=1000)
+    ready_path: Annotated[str, _matches(r"/\S*", "a path starting with /")] | None = "/health/ready"
     env: dict[str, Text] = {"ENVIRONMENT": "production"}
 
 
@@ -582,6 +617,50 @@ class PlatformConfig(Settings):
             raise ValueError(f"accept_weaker: {', '.join(unused)} not weakened by this stack")
         return self
 
+    @model_validator(mode="after")
+    def _capacity_fits(self) -> PlatformConfig:
+        """The connection budgets and the subnet, checked at every plan and `pulumi up`."""
+        for budget, tier_key, pool_key in (
+            (self.database_budget, "database.tier", "database.pool"),
+            (self.redis_budget, "redis.memory_size_gb", "redis.pool"),
+        ):
+            if not budget.fits:
+                raise ValueError(_over_budget(budget, tier_key, pool_key, self))
+        problem = self.subnet_need.problem
+        if problem:
+            fitting = capacity.smallest_prefix_for(self.subnet_need.instances)
+            raise ValueError(
+                f"network.subnet_range: {problem}; use a /{fitting} or larger, or lower "
+                "services.api.max_instances / services.web.max_instances"
+            )
+        return self
+
+    @property
+    def database_budget(self) -> capacity.Budget:
+        db = self.database
+        return _budget(
+            "database connections",
+            capacity.database_connection_limit(db.tier, db.flags),
+            capacity.database_reserved_connections(db.flags),
+            db.pool,
+            self.services.api.max_instances,
+        )
+
+    @property
+    def redis_budget(self) -> capacity.Budget:
+        redis = self.redis
+        # In-transit encryption is always on (components/redis.py).
+        limit = capacity.redis_client_limit(redis.memory_size_gb, redis.version, tls=True)
+        return _budget("Redis clients", limit, 0, redis.pool, self.services.api.max_instances)
+
+    @property
+    def subnet_need(self) -> capacity.SubnetNeed:
+        """Everything with Direct VPC egress on the subnet: both services and one job task."""
+        services = self.services
+        instances = services.api.max_instances + services.web.max_instances + 1
+        prefix = ipaddress.IPv4Network(self.network.subnet_range).prefixlen
+        return capacity.subnet_need(prefix, instances)
+
     @property
     def weaker_choices(self) -> list[str]:
         """The weaker choices this stack's settings make, in WEAKER_CHOICES order."""
@@ -634,3 +713,37 @@ class PlatformConfig(Settings):
             "managed-by": "pulumi",
             **self.labels,
         }
+
+
+def _budget(what: str, limit: int, reserved: int, pool: PoolConfig, api_max: int):
+    return capacity.Budget(
+        what=what,
+        limit=limit,
+        reserved=reserved,
+        migrations=pool.migrations,
+        operator_margin=pool.operator_margin,
+        api_max_instances=api_max,
+        min_pool=pool.min_per_instance,
+        max_pool=pool.max_per_instance,
+    )
+
+
+def _over_budget(budget: capacity.Budget, tier_key: str, pool_key: str, cfg: PlatformConfig):
+    """One line: what the demand is, what the limit is, and the keys that change either."""
+    wanted = budget.wanted()
+    if tier_key == "database.tier":
+        has = f"{cfg.database.tier}'s {budget.limit}"
+        tier = capacity.smallest_database_tier(wanted, cfg.database.tier)
+        lift = f"raise {tier_key}" + (
+            f" (to {tier}: {capacity.database_connection_limit(tier)})" if tier else ""
+        )
+    else:
+        has = f"the {budget.limit} of a {cfg.redis.memory_size_gb} GB instance"
+        lift = f"raise {tier_key} or redis.version"
+    return (
+        f"services.api.max_instances: {budget.api_max_instances} API instances x a pool of at "
+        f"least {budget.min_pool} + {budget.reserved} reserved + {budget.migrations} migrations "
+        f"+ {budget.operator_margin} operator margin = {wanted} {budget.what}, over {has}; "
+        f"lower services.api.max_instances to {budget.max_instances_that_fit()}, {lift}, or "
+        f"lower {pool_key}.min_per_instance"
+    )

@@ -16,6 +16,15 @@ class _Settings(BaseModel):
 
 
 class UsageProfile(_Settings):
+    # Who the month serves: the seed sizes the platform for 1,000 active users a month (its
+    # sections 7.2 and 7.5). Growth profiles (stacks/profiles/, docs/growth.md) scale from here.
+    active_users: int = Field(1_000, ge=1)  # seed
+    # Peak hour over the month's average request rate: the connection and instance limits are
+    # met at the peak, not on average.
+    peak_to_average: float = Field(10, ge=1)  # ours
+    # Redis memory per active user: sessions, cached responses and queued jobs.
+    redis_kib_per_active_user: float = Field(50, ge=0)  # ours
+
     # Cloud Run: requests that reach each service, and how long one keeps an instance busy.
     api_requests: int = Field(500_000, ge=0)  # seed
     api_mean_request_seconds: float = Field(0.5, ge=0)  # ours
@@ -60,8 +69,8 @@ class UsageProfile(_Settings):
     log_gib: float = Field(10, ge=0)  # ours
     flow_log_gib: float = Field(1, ge=0)  # ours
     # The VPC's logged deny-all ingress rule: nothing outside reaches its private addresses, so
-    # little is denied. DNS query logs: the queries of the connector's VMs and of Cloud Run
-    # egress through it (one log entry, about 1 KiB, per query).
+    # little is denied. DNS query logs: the queries of Cloud Run's Direct VPC egress (one log
+    # entry, about 1 KiB, per query).
     firewall_log_gib: float = Field(0.1, ge=0)  # ours
     dns_query_log_gib: float = Field(0.5, ge=0)  # ours
     custom_metric_mib: float = Field(1, ge=0)  # ours

@@ -47,8 +47,9 @@ def test_plan_shows_key_settings_and_protection(staging_plan):
     assert "tier=db-f1-micro" in instance
     assert "public_ip=False" in settings  # on the resource's continuation line
     assert "[protected]" not in staging_plan  # staging protects nothing
-    connector = next(line for line in staging_plan.splitlines() if "network-connector" in line)
-    assert "range=10.8.0.0/28" in connector
+    api = next(line for line in staging_plan.splitlines() if "  api-service" in line)
+    assert "egress=PRIVATE_RANGES_ONLY" in staging_plan.split("  api-service")[1].split("├─")[0]
+    assert "name=vidgo-api" in api
 
 
 def test_plan_counts_resources_by_type(staging_plan, staging):
@@ -240,8 +241,8 @@ BROKEN_STACK_FILES = [
         id="duplicate-nested-key",
     ),
     pytest.param(
-        staging_file("connector_machine_type: f1-micro", "connector_machine_type: n1"),
-        r"\d+:5: vidgo-infra:network.connector_machine_type: got 'n1'; must be 'f1-micro',",
+        staging_file("    tier: BASIC", "    tier: PREMIUM"),
+        r"\d+:5: vidgo-infra:redis.tier: got 'PREMIUM'; must be 'BASIC' or 'STANDARD_HA'",
         id="invalid-value-at-its-line",
     ),
     pytest.param(

@@ -136,10 +136,8 @@ def test_prod_serves_the_seeds_hosts(prod):
 
 def test_prod_network_is_the_seeds(prod):
     assert prod.one("gcp:compute/network:Network").inputs["name"] == "vidgo-vpc"
-    connector = prod.one("gcp:vpcaccess/connector:Connector").inputs
-    assert connector["name"] == "vidgo-connector"
-    assert connector["ipCidrRange"] == "10.8.0.0/28"
-    assert connector["region"] == "asia-east1"
+    subnet = prod.one("gcp:compute/subnetwork:Subnetwork").inputs
+    assert subnet["region"] == "asia-east1"
 
 
 def test_prod_database_is_the_seeds(prod):
@@ -255,24 +253,40 @@ INVALID = [
     ),
     pytest.param(
         "staging",
-        {"vidgo-infra:network": {"connector_range": "10.8.0.0/27"}},
+        {"vidgo-infra:network": {"connector_range": "10.8.0.0/28"}},
         "vidgo-infra:network.connector_range",
-        "/28",
-        id="connector-range-not-28",
+        "the VPC connector is gone (Cloud Run uses Direct VPC egress on network.subnet_range)",
+        id="connector-key-of-an-old-stack-file",
     ),
     pytest.param(
         "staging",
-        {"vidgo-infra:network": {"connector_range": "10.8.0.300/28"}},
-        "vidgo-infra:network.connector_range",
+        {"vidgo-infra:network": {"subnet_range": "10.140.0.300/20"}},
+        "vidgo-infra:network.subnet_range",
         "CIDR range like 10.8.0.0/28",
         id="malformed-cidr",
     ),
     pytest.param(
         "staging",
-        {"vidgo-infra:network": {"private_services_range": "10.8.0.0/16"}},
-        "vidgo-infra:network.connector_range",
+        {"vidgo-infra:network": {"private_services_range": "10.140.0.0/16"}},
+        "vidgo-infra:network.subnet_range",
         "overlaps private_services_range",
         id="overlapping-ranges",
+    ),
+    pytest.param(
+        "prod",
+        {"vidgo-infra:services": {"api": {"max_instances": 60}}},
+        "vidgo-infra:services.api.max_instances",
+        "60 API instances x a pool of at least 2 + 3 reserved + 2 migrations + 5 operator "
+        "margin = 130 database connections, over db-g1-small's 50; lower "
+        "services.api.max_instances to 20, raise database.tier",
+        id="prod-api-60-instances-on-db-g1-small",
+    ),
+    pytest.param(
+        "staging",
+        {"vidgo-infra:network": {"subnet_range": "10.140.0.0/27"}},
+        "vidgo-infra:network.subnet_range",
+        "smaller than the /26 Direct VPC egress needs",
+        id="subnet-too-small-for-direct-vpc-egress",
     ),
     pytest.param(
         "staging",
@@ -315,13 +329,6 @@ INVALID = [
         "vidgo-infra:services.api.min_instances",
         "above max_instances (2)",
         id="api-min-above-max",
-    ),
-    pytest.param(
-        "staging",
-        {"vidgo-infra:network": {"connector_min_instances": 3, "connector_max_instances": 3}},
-        "vidgo-infra:network.connector_min_instances",
-        "must be below connector_max_instances",
-        id="connector-min-not-below-max",
     ),
     pytest.param(
         "staging",

@@ -48,7 +48,7 @@ def service(which: str, **values) -> dict[str, Any]:
 # (id, just inside, just outside, the key the rejection must name). Each side is a set of
 # changes; the outside one differs from the inside one only across the guard.
 BOUNDS = [
-    # --- network: private ranges, their sizes, no overlap, connector instances
+    # --- network: private ranges, their sizes, no overlap, no connector
     (
         "subnet-rfc1918",
         {"network.subnet_range": "192.168.0.0/20"},
@@ -74,28 +74,16 @@ BOUNDS = [
         "subnet_range",
     ),
     (
-        "connector-public",
-        {"network.connector_range": "10.9.0.0/28"},
-        {"network.connector_range": "192.0.2.0/28"},
-        "connector_range",
+        "connector-keys-are-gone",
+        {"network.subnet_range": "10.140.0.0/20"},
+        {"network.connector_range": "10.8.0.0/28"},
+        "the VPC connector is gone",
     ),
     (
         "private-services-public",
         {"network.private_services_range": "10.20.0.0/16"},
         {"network.private_services_range": "198.51.100.0/24"},
         "private_services_range",
-    ),
-    (
-        "connector-28-not-27",
-        {"network.connector_range": "10.8.0.0/28"},
-        {"network.connector_range": "10.8.0.0/27"},
-        "connector_range",
-    ),
-    (
-        "connector-28-not-29",
-        {"network.connector_range": "10.8.0.16/28"},
-        {"network.connector_range": "10.8.0.16/29"},
-        "connector_range",
     ),
     (
         "private-services-24",
@@ -105,8 +93,8 @@ BOUNDS = [
     ),
     (
         "ranges-overlap",
-        {"network.subnet_range": "10.8.16.0/20"},
-        {"network.subnet_range": "10.8.0.0/20"},
+        {"network.subnet_range": "10.17.0.0/20"},
+        {"network.subnet_range": "10.16.240.0/20"},
         "overlaps",
     ),
     (
@@ -121,35 +109,190 @@ BOUNDS = [
         {"network.flow_log_sampling": above(1.0)},
         "flow_log_sampling",
     ),
+    # --- Direct VPC egress: the subnet holds ~4 addresses per instance during a roll-out, /26+
     (
-        "connector-min-low",
-        {"network.connector_min_instances": 2},
-        {"network.connector_min_instances": 1},
-        "connector_min_instances",
+        "subnet-holds-a-rollout",
+        # API 10 + web 20 + 1 (the job) = 31 instances x 4 = 124 = a /25's usable addresses.
+        {"network.subnet_range": "10.140.0.0/25", **service("web", max_instances=20)},
+        {"network.subnet_range": "10.140.0.0/25", **service("web", max_instances=21)},
+        "subnet_range",
     ),
     (
-        "connector-min-high",
-        {"network.connector_min_instances": 9, "network.connector_max_instances": 10},
-        {"network.connector_min_instances": 10, "network.connector_max_instances": 10},
-        "connector_min_instances",
+        "subnet-default-instances",
+        {"network.subnet_range": "10.140.0.0/25"},
+        {"network.subnet_range": "10.140.0.0/26"},
+        "subnet_range",
     ),
     (
-        "connector-max-low",
-        {"network.connector_min_instances": 2, "network.connector_max_instances": 3},
-        {"network.connector_min_instances": 2, "network.connector_max_instances": 2},
-        "connector_max_instances",
+        "subnet-26-smallest",
+        {"network.subnet_range": "10.140.0.0/26", **service("web", max_instances=1)},
+        {"network.subnet_range": "10.140.0.0/27", **service("web", max_instances=1)},
+        "/26",
+    ),
+    # --- connection budgets: what the tier's limit leaves, over the API's max instances
+    (
+        "db-g1-small-holds-20-api-instances",
+        # 50 - 3 reserved - 2 migrations - 5 margin = 40 = 20 instances x a pool of 2.
+        {**service("api", max_instances=20)},
+        {**service("api", max_instances=21)},
+        "services.api.max_instances",
     ),
     (
-        "connector-max-high",
-        {"network.connector_max_instances": 10},
-        {"network.connector_max_instances": 11},
-        "connector_max_instances",
+        "custom-tier-by-memory",
+        # 3.75 GiB is the first row of Google's table (100); below it, the smallest (25).
+        {"database.tier": "db-custom-1-3840", **service("api", max_instances=45)},
+        {"database.tier": "db-custom-1-3839", **service("api", max_instances=45)},
+        "database.tier",
     ),
     (
-        "connector-min-below-max",
-        {"network.connector_min_instances": 3, "network.connector_max_instances": 4},
-        {"network.connector_min_instances": 4, "network.connector_max_instances": 4},
-        "connector_min_instances",
+        "max-connections-flag-replaces-the-tier",
+        {"database.flags": {"max_connections": "52"}, **service("api", max_instances=21)},
+        {"database.flags": {"max_connections": "51"}, **service("api", max_instances=21)},
+        "services.api.max_instances",
+    ),
+    (
+        "db-pool-migrations",
+        {"database.pool.migrations": 1, **service("api", max_instances=20)},
+        {"database.pool.migrations": 3, **service("api", max_instances=20)},
+        "database.pool",
+    ),
+    (
+        "db-pool-migrations-range",
+        {"database.pool.migrations": 100, "database.flags": {"max_connections": "5000"}},
+        {"database.pool.migrations": 101, "database.flags": {"max_connections": "5000"}},
+        "migrations",
+    ),
+    (
+        "db-pool-migrations-min",
+        {"database.pool.migrations": 1},
+        {"database.pool.migrations": 0},
+        "migrations",
+    ),
+    (
+        "db-pool-margin",
+        # 50 - 3 - 2 - 1 = 44 = 22 instances x 2; one more slot of margin leaves 43.
+        {"database.pool.operator_margin": 1, **service("api", max_instances=22)},
+        {"database.pool.operator_margin": 2, **service("api", max_instances=22)},
+        "database.pool",
+    ),
+    (
+        "db-pool-margin-range",
+        {"database.pool.operator_margin": 1000, "database.flags": {"max_connections": "5000"}},
+        {"database.pool.operator_margin": 1001, "database.flags": {"max_connections": "5000"}},
+        "operator_margin",
+    ),
+    (
+        "db-pool-min-per-instance",
+        {"database.pool.min_per_instance": 4},
+        {"database.pool.min_per_instance": 5},
+        "database.pool.min_per_instance",
+    ),
+    (
+        "db-pool-min-per-instance-range",
+        {"database.pool.min_per_instance": 1},
+        {"database.pool.min_per_instance": 0},
+        "min_per_instance",
+    ),
+    (
+        "db-pool-min-per-instance-high",
+        {
+            "database.pool.min_per_instance": 1000,
+            "database.pool.max_per_instance": 1000,
+            "database.flags": {"max_connections": "20000"},
+        },
+        {
+            "database.pool.min_per_instance": 1001,
+            "database.pool.max_per_instance": 1000,
+            "database.flags": {"max_connections": "20000"},
+        },
+        "min_per_instance",
+    ),
+    (
+        "db-pool-max-per-instance-range",
+        {"database.pool.max_per_instance": 1000},
+        {"database.pool.max_per_instance": 1001},
+        "max_per_instance",
+    ),
+    (
+        "db-pool-min-not-above-max",
+        {"database.pool.min_per_instance": 2, "database.pool.max_per_instance": 2},
+        {"database.pool.min_per_instance": 2, "database.pool.max_per_instance": 1},
+        "min_per_instance",
+    ),
+    (
+        "redis-clients-with-tls-before-7",
+        # Redis 6.x with TLS on 1 GB: 1,000 clients = 2 migrations + 10 margin + 494 x 2.
+        {
+            "redis.version": "REDIS_6_X",
+            "database.flags": {"max_connections": "5000"},
+            **service("api", max_instances=494),
+        },
+        {
+            "redis.version": "REDIS_6_X",
+            "database.flags": {"max_connections": "5000"},
+            **service("api", max_instances=495),
+        },
+        "Redis clients",
+    ),
+    (
+        "redis-pool-migrations",
+        {"redis.pool.migrations": 100},
+        {"redis.pool.migrations": 101},
+        "migrations",
+    ),
+    (
+        "redis-pool-migrations-min",
+        {"redis.pool.migrations": 1},
+        {"redis.pool.migrations": 0},
+        "migrations",
+    ),
+    (
+        "redis-pool-margin",
+        {"redis.pool.operator_margin": 1000},
+        {"redis.pool.operator_margin": 1001},
+        "operator_margin",
+    ),
+    (
+        "redis-pool-margin-min",
+        {"redis.pool.operator_margin": 0},
+        {"redis.pool.operator_margin": -1},
+        "operator_margin",
+    ),
+    (
+        "redis-pool-min-per-instance",
+        {"redis.pool.min_per_instance": 1000, "redis.pool.max_per_instance": 1000},
+        {"redis.pool.min_per_instance": 1001, "redis.pool.max_per_instance": 1000},
+        "min_per_instance",
+    ),
+    (
+        "redis-pool-min-per-instance-min",
+        {"redis.pool.min_per_instance": 1},
+        {"redis.pool.min_per_instance": 0},
+        "min_per_instance",
+    ),
+    (
+        "redis-pool-max-per-instance",
+        {"redis.pool.max_per_instance": 1, "redis.pool.min_per_instance": 1},
+        {"redis.pool.max_per_instance": 0, "redis.pool.min_per_instance": 1},
+        "max_per_instance",
+    ),
+    (
+        "redis-pool-max-per-instance-high",
+        {"redis.pool.max_per_instance": 1000},
+        {"redis.pool.max_per_instance": 1001},
+        "max_per_instance",
+    ),
+    (
+        "db-pool-max-per-instance-min",
+        {"database.pool.max_per_instance": 1, "database.pool.min_per_instance": 1},
+        {"database.pool.max_per_instance": 0, "database.pool.min_per_instance": 1},
+        "max_per_instance",
+    ),
+    (
+        "db-pool-margin-min",
+        {"database.pool.operator_margin": 0},
+        {"database.pool.operator_margin": -1},
+        "operator_margin",
     ),
     # --- database
     ("disk-min", {"database.disk_size_gb": 10}, {"database.disk_size_gb": 9}, "disk_size_gb"),
@@ -538,7 +681,9 @@ BOUNDS = [
     ),
 ]
 
-# Each Cloud Run service has the same guards (the subclasses restate some of the fields).
+# Each Cloud Run service has the same guards (the subclasses restate some of the fields). At 100
+# and 1,000 API instances the database needs room for their pools (the connection budget).
+ROOM = {"database.flags": {"max_connections": "5000"}}
 for _name in ("api", "web"):
     BOUNDS += [
         (
@@ -549,8 +694,8 @@ for _name in ("api", "web"):
         ),
         (
             f"{_name}-min-high",
-            service(_name, min_instances=100, max_instances=100),
-            service(_name, min_instances=101, max_instances=101),
+            {**ROOM, **service(_name, min_instances=100, max_instances=100)},
+            {**ROOM, **service(_name, min_instances=101, max_instances=101)},
             "min_instances",
         ),
         (
@@ -561,8 +706,8 @@ for _name in ("api", "web"):
         ),
         (
             f"{_name}-max-high",
-            service(_name, max_instances=1000),
-            service(_name, max_instances=1001),
+            {**ROOM, **service(_name, max_instances=1000)},
+            {**ROOM, **service(_name, max_instances=1001)},
             "max_instances",
         ),
         (
@@ -616,11 +761,13 @@ for _field, _info in UsageProfile.model_fields.items():
     if _info.annotation is bool:
         continue
     whole = _info.annotation in (int, int | None)
+    # At least 0, or the field's own lower bound (active users and the peak factor: 1).
+    low = next((m.ge for m in _info.metadata if isinstance(m, annotated_types.Ge)), 0)
     BOUNDS.append(
         (
             f"usage-{_field}-low",
-            {f"usage.{_field}": 0},
-            {f"usage.{_field}": -1 if whole else below(0.0)},
+            {f"usage.{_field}": low},
+            {f"usage.{_field}": low - 1 if whole else below(float(low))},
             _field,
         )
     )

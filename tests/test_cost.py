@@ -491,7 +491,7 @@ def seed_prod_total(document: dict) -> float:
         "28 GB processed out": 28 * 0.008,
         "20 GB internet egress": 20 * 0.12,
         "static IP in use": 0,
-        "connector 2 x e2-micro": 2 * 730 * 0.009698985,
+        # No connector: Direct VPC egress has no charge of its own.
         "secret versions": (secrets - 6) * 0.06,
         # Two policies (API, web), each evaluating its service's 500K requests.
         "armor": 2 * 5 + armor_rules * 1 + 2 * 0.5 * 0.75,

@@ -24,7 +24,6 @@ VPC = "gcp:compute/network:Network"
 SUBNET = "gcp:compute/subnetwork:Subnetwork"
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 PSA = "gcp:servicenetworking/connection:Connection"
-CONNECTOR = "gcp:vpcaccess/connector:Connector"
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 API = "gcp:projects/service:Service"
 AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
@@ -52,7 +51,6 @@ SEED_APIS = {
 }
 # ... and what the seed's own resources need that it forgot.
 FORGOTTEN_APIS = {
-    "vpcaccess.googleapis.com",
     "servicenetworking.googleapis.com",
     "artifactregistry.googleapis.com",
     "iam.googleapis.com",
@@ -134,12 +132,11 @@ def test_every_subnet_has_flow_logs(run):
         assert subnet.inputs["logConfig"]["flowSampling"] > 0, subnet.name
 
 
-def test_connector_uses_the_seeds_range_scaled_by_instances(run):
-    connector = run.one(CONNECTOR).inputs
-    assert connector["ipCidrRange"] == "10.8.0.0/28"
-    assert 2 <= connector["minInstances"] < connector["maxInstances"] <= 10
-    # Throughput bounds conflict with instance bounds.
-    assert not {"minThroughput", "maxThroughput"} & connector.keys()
+def test_no_connector_and_no_connector_api(run):
+    # Cloud Run egresses into the subnet directly; the connector's VMs and API are gone.
+    assert not [r for r in run.resources.values() if r.type.startswith("gcp:vpcaccess/")]
+    apis = {r.inputs["service"] for r in run.by_type("gcp:projects/service:Service")}
+    assert "vpcaccess.googleapis.com" not in apis
 
 
 def test_private_services_access_is_an_internal_peering_range_that_is_abandoned(run):

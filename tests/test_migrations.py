@@ -1,5 +1,6 @@
 """The migrations job: `vidgo-migrate` runs the API's image as the API, with its secrets, the
-Cloud SQL socket and egress through the connector, and its command from config."""
+Cloud SQL socket and Direct VPC egress on the subnet, its own share of the connection budget, and
+its command from config."""
 
 from __future__ import annotations
 
@@ -58,12 +59,24 @@ def test_the_job_runs_as_the_api_identity(run):
     assert run.outputs["migrations_job"] == "vidgo-migrate"
 
 
+POOL_ENV = {"DB_POOL_SIZE", "DB_MAX_OVERFLOW", "REDIS_MAX_CONNECTIONS"}
+
+
 def test_the_job_gets_every_secret_and_setting_the_api_gets(run):
     [container] = task(run)["containers"]
     [api_container] = api(run)["containers"]
     assert secret_refs(container) == secret_refs(api_container)
-    assert plain_env(container) == plain_env(api_container)
+    shared = {k: v for k, v in plain_env(container).items() if k not in POOL_ENV}
+    assert shared == {k: v for k, v in plain_env(api_container).items() if k not in POOL_ENV}
     assert {"DATABASE_URL", "REDIS_URL"} <= secret_refs(container).keys()
+
+
+def test_the_job_opens_only_the_connections_the_budget_gives_it(run):
+    # The budget counts the job as `pool.migrations` connections: it must not open an API pool.
+    [container] = task(run)["containers"]
+    env = plain_env(container)
+    assert env["DB_POOL_SIZE"] == "2" and env["REDIS_MAX_CONNECTIONS"] == "2"
+    assert env["DB_MAX_OVERFLOW"] == "0"
 
 
 def test_the_identity_may_read_every_secret_the_job_reads(run):
@@ -87,7 +100,7 @@ def test_the_job_waits_for_the_grants_it_needs_but_not_for_the_service(run):
     assert "api-service" not in waits
 
 
-def test_the_job_reaches_cloud_sql_by_its_socket_and_private_ranges_by_the_connector(run):
+def test_the_job_reaches_cloud_sql_by_its_socket_and_private_ranges_on_the_subnet(run):
     [instance] = run.by_type(SQL)
     connection = f"{instance.inputs['project']}:asia-east1:{instance.inputs['name']}"
     [volume] = task(run)["volumes"]
@@ -96,6 +109,10 @@ def test_the_job_reaches_cloud_sql_by_its_socket_and_private_ranges_by_the_conne
     assert container["volumeMounts"] == [{"mountPath": "/cloudsql", "name": volume["name"]}]
     assert task(run)["vpcAccess"] == api(run)["vpcAccess"]
     assert task(run)["vpcAccess"]["egress"] == "PRIVATE_RANGES_ONLY"
+    [subnet] = run.by_type("gcp:compute/subnetwork:Subnetwork")
+    [interface] = task(run)["vpcAccess"]["networkInterfaces"]
+    assert interface["subnetwork"] == subnet.id
+    assert "connector" not in task(run)["vpcAccess"]
 
 
 def test_alembic_upgrade_head_by_default_once_and_never_retried(run):

@@ -26,7 +26,8 @@ PROJECT_GRANTS = {
     "gcp:projects/iAMPolicy:IAMPolicy",
 }
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-CONNECTOR = "gcp:vpcaccess/connector:Connector"
+SUBNET = "gcp:compute/subnetwork:Subnetwork"
+VPC = "gcp:compute/network:Network"
 
 API, WEB = "vidgo-api", "vidgo-web"  # the seed's service names (section 3.3)
 # Seed, section 3.2 step 5, handed to the API by `--set-secrets` in section 3.3 ...
@@ -222,16 +223,39 @@ def test_api_mounts_the_cloud_sql_instance(prod):
     assert [mounts[name] for name in volumes] == ["/cloudsql"]
 
 
-def test_api_reaches_private_ranges_through_the_connector_only(prod):
-    access = service(prod, API).inputs["template"]["vpcAccess"]
-    assert access["connector"] == prod.one(CONNECTOR).id
+@pytest.mark.parametrize("name", [API, WEB])
+def test_services_reach_private_ranges_by_direct_vpc_egress_on_the_subnet(prod, name):
+    access = service(prod, name).inputs["template"]["vpcAccess"]
+    # Only private ranges (Cloud SQL, Redis) enter the VPC; the AI providers are reached direct.
     assert access["egress"] == "PRIVATE_RANGES_ONLY"
+    assert access["networkInterfaces"] == [
+        {"network": prod.one(VPC).id, "subnetwork": prod.one(SUBNET).id}
+    ]
+    assert "connector" not in access
 
 
-def test_api_probes_health(prod):
-    api = container(prod, API)
-    assert api["startupProbe"]["httpGet"]["path"] == "/health"
-    assert api["livenessProbe"]["httpGet"]["path"] == "/health"
+def test_no_vpc_connector_is_declared(prod, staging):
+    for run in (prod, staging):
+        assert not [r for r in run.resources.values() if r.type.startswith("gcp:vpcaccess/")]
+
+
+def test_api_takes_traffic_only_once_its_data_services_answer(prod):
+    # /health/ready answers 200 only when Cloud SQL and Redis are reachable; Direct VPC egress
+    # may take a minute or more to connect, so the probe waits up to two minutes.
+    startup = container(prod, API)["startupProbe"]
+    assert startup["httpGet"]["path"] == "/health/ready"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
+    assert startup["timeoutSeconds"] < startup["periodSeconds"]
+    # Liveness does not check the data services: a database blip must not restart every instance.
+    assert container(prod, API)["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_api_is_told_its_share_of_the_connection_budgets(prod):
+    env = {e["name"]: e.get("value") for e in container(prod, API)["envs"]}
+    # db-g1-small's 50 - 3 reserved - 2 migrations - 5 margin = 40, over 10 max instances.
+    assert env["DB_POOL_SIZE"] == "4"
+    assert env["DB_MAX_OVERFLOW"] == "0"
+    assert env["REDIS_MAX_CONNECTIONS"] == "50"
 
 
 def test_web_probes_health(prod):

@@ -43,12 +43,6 @@ KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
         ("prefix", "prefixLength"),
         ("purpose", "purpose"),
     ],
-    "gcp:vpcaccess/connector:Connector": [
-        ("range", "ipCidrRange"),
-        ("machine", "machineType"),
-        ("min", "minInstances"),
-        ("max", "maxInstances"),
-    ],
     "gcp:sql/databaseInstance:DatabaseInstance": [
         ("name", "name"),
         ("version", "databaseVersion"),
@@ -94,6 +88,7 @@ KEY_SETTINGS: dict[str, list[tuple[str, str]]] = {
         ("concurrency", "template.maxInstanceRequestConcurrency"),
         ("timeout", "template.timeout"),
         ("ingress", "ingress"),
+        ("egress", "template.vpcAccess.egress"),
         ("image", "template.containers[0].image"),
     ],
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": [
@@ -174,6 +169,22 @@ def render_tree(document: dict[str, Any], width: int = MAX_WIDTH) -> list[str]:
 
     walk(None, "")
     return lines
+
+
+def render_capacity(config: Any, width: int = MAX_WIDTH) -> list[str]:
+    """The connection budgets (limit, per-instance pool, headroom) and the subnet's addresses:
+    what the stack's config validation has already checked fits (stacks/capacity.py)."""
+    import textwrap
+
+    need = config.subnet_need
+    texts = [budget.line() for budget in (config.database_budget, config.redis_budget)]
+    texts.append(
+        f"subnet addresses: {config.network.subnet_range} has {need.usable}; Cloud Run needs "
+        f"about {need.steady}, {need.rollout} during a revision roll-out "
+        f"({need.instances} max instances with Direct VPC egress)"
+    )
+    wrap = textwrap.TextWrapper(width, initial_indent="  ", subsequent_indent="      ")
+    return [line for text in texts for line in wrap.wrap(text)]
 
 
 def render_counts(document: dict[str, Any]) -> list[str]:

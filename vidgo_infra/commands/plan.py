@@ -53,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     sections = [
         ("", plan.render_tree(document, width)),
         ("Resources by type", plan.render_counts(document)),
+        (
+            "Capacity (stacks/capacity.py; checked at every plan and pulumi up)",
+            plan.render_capacity(planned.config),
+        ),
         ("GoDaddy DNS records (vidgo-infra dns STACK after pulumi up)", plan.render_dns(document)),
         ("Stack outputs", plan.render_outputs(document, width)),
         ("Monthly cost estimate (vidgo-infra cost STACK for the breakdown)", _cost(planned)),

@@ -36,16 +36,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SNAPSHOT.yaml",
         help="a saved inventory (tests/snapshots/STACK.yaml): print the change line by line",
     )
+    parser.add_argument(
+        "--usage",
+        metavar="FILE|PROFILE",
+        help="price under another usage profile: seed, 10x, 100x (stacks/profiles/) or a YAML "
+        "file of usage fields; prints the limits it meets (docs/growth.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from vidgo_infra.cost import growth
     from vidgo_infra.stack import plan_stack
 
     saved = _saved_inventory(args.against) if args.against else None  # before the 15 s run
+    profile = growth.load_usage(args.project.root, args.usage) if args.usage else None
     planned = plan_stack(args.project, args.stack)
-    return print_estimate(
-        args, planned.inventory, planned.config.usage, planned.config.budget, saved
-    )
+    usage = profile[1] if profile else planned.config.usage
+    status = print_estimate(args, planned.inventory, usage, planned.config.budget, saved)
+    if profile and not args.json:
+        grown = growth.assess(planned.config, planned.inventory, *profile)
+        print("\n" + "\n".join(_fitted(growth.limit_lines(grown))))
+    return status
 
 
 def print_estimate(
