@@ -86,6 +86,7 @@ class Edge(Component):
     """
 
     ip_address: pulumi.Output[str]
+    backend_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vidgo:platform:Edge", name, opts)
@@ -171,7 +172,9 @@ class Edge(Component):
         self._http_redirect(name, args, address)
 
         self.ip_address = address.address
-        self.register_outputs({"ip_address": self.ip_address})
+        # The load balancer's metrics name the backend service that served each request.
+        self.backend_names = {"api": api.name, "web": web.name}
+        self.register_outputs({"ip_address": self.ip_address, "backend_names": self.backend_names})
 
     def _api_armor(self, name: str, args: EdgeArgs) -> compute.SecurityPolicy:
         """The OWASP rule sets and the method rule (enforced, or preview), then the rate limit.
