@@ -539,8 +539,8 @@ def burn_docs(
     )
     return (
         f"**{svc} {objective.kind}** is burning its error budget: the SLO promises "
-        f"{percent(objective.target)} of requests {objective.promise} over its period, and more than "
-        f"{percent(bad_share)} of requests failed that promise over the last "
+        f"{percent(objective.target)} of requests {objective.promise} over its period, and "
+        f"more than {percent(bad_share)} of requests failed that promise over the last "
         f"{minutes(alert.long_window)} and the last {minutes(alert.short_window)} "
         f"(burn rate above {factor:g}: {alert.budget_share:.0%} of the period's budget in "
         f"{hours(alert.long_window)}).\n\n"
