@@ -150,6 +150,8 @@ CREATION: dict[str, Timing] = {
     ),
     # Monitoring and billing
     "gcp:monitoring/alertPolicy:AlertPolicy": Timing(3, _INSTANT),
+    "gcp:monitoring/customService:CustomService": Timing(3, _INSTANT),
+    "gcp:monitoring/slo:Slo": Timing(3, _INSTANT),
     "gcp:monitoring/dashboard:Dashboard": Timing(3, _INSTANT),
     "gcp:monitoring/metricDescriptor:MetricDescriptor": Timing(5, _INSTANT),
     "gcp:monitoring/notificationChannel:NotificationChannel": Timing(3, _INSTANT),

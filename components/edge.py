@@ -109,6 +109,7 @@ class Edge(Component):
     # authorizes its certificate (name and value fully qualified, as Google gives them).
     # Empty with classic certificates.
     acme_records: pulumi.Output[list[dict[str, str]]]
+    backend_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("vidgo:platform:Edge", name, opts)
@@ -189,7 +190,15 @@ class Edge(Component):
 
         self.ip_address = address.address
         self.acme_records = acme_records
-        self.register_outputs({"ip_address": self.ip_address, "acme_records": acme_records})
+        # The load balancer's metrics name the backend service that served each request.
+        self.backend_names = {"api": api.name, "web": web.name}
+        self.register_outputs(
+            {
+                "ip_address": self.ip_address,
+                "acme_records": acme_records,
+                "backend_names": self.backend_names,
+            }
+        )
 
     def _certificates(
         self, name: str, args: EdgeArgs

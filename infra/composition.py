@@ -17,7 +17,7 @@ from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
 from components.job import CloudRunJob, CloudRunJobArgs
 from components.media import LifecycleRule, Media, MediaArgs
-from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring import Monitoring, MonitoringArgs, Objectives
 from components.network import Network, NetworkArgs
 from components.project_services import PLATFORM_APIS, ProjectServices, ProjectServicesArgs
 from components.redis import Redis, RedisArgs
@@ -183,6 +183,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             )
         ),
     )
+    alerts = cfg.monitoring
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -191,8 +192,23 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             web_service_name=cfg.services.web.name,
             api_host=cfg.api_host,
             health_path=cfg.services.api.health_path,
+            notification_emails=alerts.notification_emails,
+            ticket_emails=alerts.ticket_emails,
+            # Measured at the load balancer, per backend: what users got, Armor's denials and
+            # the load balancer's own errors included.
+            objectives=[
+                Objectives(
+                    key=key,
+                    service_name=service.name,
+                    backend_name=edge.backend_names[key],
+                    **getattr(alerts.slo, key).model_dump(),
+                )
+                for key, service in (("api", cfg.services.api), ("web", cfg.services.web))
+            ],
+            slo_period=alerts.slo.period,
+            uptime_check_period_seconds=alerts.uptime_check_period_seconds,
+            provider_status_absent_minutes=alerts.provider_status_absent_minutes,
             labels=labels,
-            **cfg.monitoring.model_dump(),
         ),
         opts=after_apis,
     )

@@ -506,10 +506,41 @@ class MigrationsConfig(Settings):
     max_retries: int = Field(0, ge=0, le=10)
 
 
+# An SLO target: the share of requests that must be good. Cloud Monitoring takes at most 0.9999;
+# below 0.95 the fast burn alert (2 % of the budget in an hour, components/slo.py) would need
+# more than 100 % of requests to fail in that hour (14.4 x 7 % > 1), so it could never fire.
+SloTarget = Annotated[float, Field(ge=0.95, le=0.9999)]
+
+
+class ServiceObjectives(Settings):
+    """What one public service promises its users, measured at the load balancer."""
+
+    # Share of requests answered without a server error (5xx), the load balancer's own included.
+    availability: SloTarget = 0.999
+    # Share of requests answered within latency_threshold_ms; None: no latency SLO.
+    latency: SloTarget | None = None
+    # At most Cloud Run's longest request timeout (3600 s): no request takes longer.
+    latency_threshold_ms: int = Field(2000, ge=1, le=3_600_000)
+
+
+class ApiObjectives(ServiceObjectives):
+    # As the p95 alert it replaces meant: 95 % of the API's requests within 2 s.
+    latency: SloTarget | None = 0.95
+
+
+class SloConfig(Settings):
+    # The compliance period: rolling (the last 28 or 30 days) or the calendar month so far.
+    period: Literal["rolling_28_days", "rolling_30_days", "calendar_month"] = "rolling_28_days"
+    api: ApiObjectives = ApiObjectives()
+    web: ServiceObjectives = ServiceObjectives()
+
+
 class MonitoringConfig(Settings):
+    # Who is paged: the fast burn alerts, uptime and provider down.
     notification_emails: list[Email] = []
-    error_ratio_threshold: float = Field(0.05, gt=0, lt=1)
-    latency_p95_threshold_ms: int = Field(2000, ge=1)
+    # Who gets a ticket: the slow burn alerts (empty: the notification_emails).
+    ticket_emails: list[Email] = []
+    slo: SloConfig = SloConfig()
     uptime_check_period_seconds: Literal[60, 300, 600, 900] = 60
     # The provider-down alert also fires when no provider status arrives for this long (the
     # worker that writes it may have stopped). Cloud Monitoring's minimum is 2 minutes.

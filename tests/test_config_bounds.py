@@ -609,23 +609,48 @@ BOUNDS = [
         "command",
     ),
     # --- monitoring
-    (
-        "error-ratio-low",
-        {"monitoring.error_ratio_threshold": above(0.0)},
-        {"monitoring.error_ratio_threshold": 0.0},
-        "error_ratio_threshold",
+    # SLO targets: Cloud Monitoring's maximum, and the lowest at which the fast burn can fire.
+    *(
+        case
+        for target in ("api.availability", "api.latency", "web.availability", "web.latency")
+        for case in (
+            (
+                f"slo-{target}-low",
+                {f"monitoring.slo.{target}": 0.95},
+                {f"monitoring.slo.{target}": below(0.95)},
+                target.split(".")[1],
+            ),
+            (
+                f"slo-{target}-high",
+                {f"monitoring.slo.{target}": 0.9999},
+                {f"monitoring.slo.{target}": above(0.9999)},
+                target.split(".")[1],
+            ),
+        )
+    ),
+    *(
+        case
+        for service in ("api", "web")
+        for case in (
+            (
+                f"slo-{service}-latency-threshold-low",
+                {f"monitoring.slo.{service}.latency_threshold_ms": 1},
+                {f"monitoring.slo.{service}.latency_threshold_ms": 0},
+                "latency_threshold_ms",
+            ),
+            (
+                f"slo-{service}-latency-threshold-high",
+                {f"monitoring.slo.{service}.latency_threshold_ms": 3_600_000},
+                {f"monitoring.slo.{service}.latency_threshold_ms": 3_600_001},
+                "latency_threshold_ms",
+            ),
+        )
     ),
     (
-        "error-ratio-high",
-        {"monitoring.error_ratio_threshold": below(1.0)},
-        {"monitoring.error_ratio_threshold": 1.0},
-        "error_ratio_threshold",
-    ),
-    (
-        "latency-threshold",
-        {"monitoring.latency_p95_threshold_ms": 1},
-        {"monitoring.latency_p95_threshold_ms": 0},
-        "latency_p95_threshold_ms",
+        "slo-period",
+        {"monitoring.slo.period": "calendar_month"},
+        {"monitoring.slo.period": "rolling_7_days"},
+        "period",
     ),
     (
         "uptime-period",

@@ -517,7 +517,8 @@ def staging_doc(staging):
 def test_prod_total_under_the_seed_usage(prod_doc):
     estimate = cost.estimate(prod_doc, UsageProfile())
     assert estimate.total == pytest.approx(seed_prod_total(prod_doc), abs=0.01)
-    assert 150 < estimate.total < 200  # the seed's $142-192, for other reasons (docs/cost.md)
+    # The seed's $142-192, for other reasons (docs/cost.md), plus $18 of SLO burn-rate alerts.
+    assert 150 < estimate.total < 230
     assert {group for group in estimate.groups()} >= {
         "Cloud Run",
         "Cloud SQL",

@@ -72,14 +72,15 @@ def test_the_services_and_the_job_reach_the_data_stores_secrets_and_vpc(document
             "n_database_instance",
             "g_app_secrets_Secret",
             "g_redis_Secret",
-            "n_network_connector",
+            "n_network_vpc",
             "n_media_bucket",
         ):
             assert (runner, store) in edges, (runner, store)
     assert ("n_database_instance", "n_network_private_services") in edges
     assert ("n_redis_instance", "n_network_private_services") in edges
-    # The web frontend holds no secret and reaches no database.
-    assert not {t for s, t in edges if s == "n_web_service"}
+    # The web frontend holds no secret and reaches no data store: its only path is its egress
+    # into the VPC (Direct VPC egress, as every Cloud Run workload here).
+    assert {t for s, t in edges if s == "n_web_service"} == {"n_network_vpc"}
 
 
 def test_every_component_is_a_subgraph_and_the_default_shows_key_resources_only(documents):

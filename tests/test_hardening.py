@@ -331,12 +331,14 @@ def test_dns_queries_from_the_vpc_are_logged(stack, request):
 # --- alerts --------------------------------------------------------------------------------------
 
 
-def test_the_error_alert_counts_server_errors_only(prod):
-    (alert,) = [p for p in prod.by_type(POLICY) if "error ratio" in p.inputs["displayName"]]
-    (condition,) = alert.inputs["conditions"]
-    threshold = condition["conditionThreshold"]
-    assert 'metric.labels.response_code_class="5xx"' in threshold["filter"]
-    assert "response_code_class" not in threshold["denominatorFilter"]  # over all requests
+def test_the_availability_slos_count_server_errors_only(prod):
+    slos = prod.by_type("gcp:monitoring/slo:Slo")
+    slos = [s for s in slos if s.inputs["sloId"] == "availability"]
+    assert len(slos) == 2  # api and web
+    for slo in slos:
+        ratio = slo.inputs["requestBasedSli"]["goodTotalRatio"]
+        assert 'metric.labels.response_code_class="500"' in ratio["badServiceFilter"]
+        assert "response_code_class" not in ratio["totalServiceFilter"]  # over all requests
 
 
 def provider_down(run: Run) -> dict:

@@ -8,34 +8,30 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_with
 from vidgo_infra.offline import Resource, Run
 
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
-REQUEST_COUNT = 'metric.type="run.googleapis.com/request_count"'
-REQUEST_LATENCIES = 'metric.type="run.googleapis.com/request_latencies"'
-SERVER_ERRORS = 'metric.labels.response_code_class="5xx"'
 PROVIDER_STATUS = 'metric.type="custom.googleapis.com/vidgo/provider_status"'
 CHECK_PASSED = 'metric.type="monitoring.googleapis.com/uptime_check/check_passed"'
-API_SERVICE = 'resource.labels.service_name="vidgo-api"'
+BURN_RATE = "select_slo_burn_rate("
 
-# What each alert watches: the clause that tells it apart from the others.
+# What each threshold alert watches: the clause that tells it apart from the others. The SLO
+# burn-rate alerts (tests/test_slo.py) replaced the 5xx-ratio and p95-latency thresholds.
 ALERTS = {
-    "error ratio": SERVER_ERRORS,
-    "latency": REQUEST_LATENCIES,
     "provider down": PROVIDER_STATUS,
     "uptime failing": CHECK_PASSED,
 }
-TUNED = {"error_ratio_threshold": 0.02, "latency_p95_threshold_ms": 1500}
-
-
-@pytest.fixture(scope="module")
-def tuned() -> Run:
-    return run_with("prod", {"vidgo-infra:monitoring": TUNED})
+SLOS = 3  # api availability and latency, web availability
 
 
 def clauses(filter_: str) -> set[str]:
     return {clause.strip() for clause in filter_.split(" AND ")}
+
+
+def burn_policies(run: Run) -> list[Resource]:
+    return [
+        p for p in run.by_type(POLICY) if all(b["filter"].startswith(BURN_RATE) for b in bodies(p))
+    ]
 
 
 def bodies(policy: Resource) -> list[dict[str, Any]]:
@@ -63,46 +59,36 @@ def condition(run: Run, alert: str, kind: str = "conditionThreshold") -> dict[st
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_the_platform_has_exactly_the_error_latency_provider_and_uptime_alerts(stack, request):
+def test_the_platform_has_exactly_the_burn_rate_provider_and_uptime_alerts(stack, request):
     run = request.getfixturevalue(stack)
     policies = run.by_type(POLICY)
-    assert len(policies) == len(ALERTS)
-    assert {policy_for(run, alert).urn for alert in ALERTS} == {p.urn for p in policies}
+    burn = burn_policies(run)
+    assert len(burn) == 2 * SLOS
+    assert len(policies) == len(ALERTS) + len(burn)
+    others = {policy_for(run, alert).urn for alert in ALERTS}
+    assert others | {p.urn for p in burn} == {p.urn for p in policies}
 
 
-def test_the_latency_alert_exists_and_watches_the_apis_p95(prod):
-    latency = condition(prod, "latency")
-    assert {REQUEST_LATENCIES, API_SERVICE} <= clauses(latency["filter"])
-    (aggregation,) = latency["aggregations"]
-    assert aggregation["crossSeriesReducer"] == "REDUCE_PERCENTILE_95"
-    assert aggregation["perSeriesAligner"] == "ALIGN_DELTA"
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_no_threshold_alert_on_cloud_run_errors_or_latency_is_left(stack, request):
+    """The burn-rate alerts replaced them: a second alert on the same pain pages twice."""
+    for policy in request.getfixturevalue(stack).by_type(POLICY):
+        for body in bodies(policy):
+            assert "run.googleapis.com/request" not in body["filter"], policy.name
 
 
-@pytest.mark.parametrize("stack", ["prod", "tuned"])
-def test_the_error_ratio_alert_fires_above_its_configured_threshold_for_5_minutes(stack, request):
-    errors = condition(request.getfixturevalue(stack), "error ratio")
-    expected = TUNED["error_ratio_threshold"] if stack == "tuned" else 0.05
-    assert errors["comparison"] == "COMPARISON_GT"
-    assert errors["thresholdValue"] == pytest.approx(expected)
-    assert errors["duration"] == "300s"
-    # A ratio of request *rates*: server errors (5xx) of the API over all of the API's requests.
-    assert API_SERVICE in clauses(errors["filter"]) and API_SERVICE in clauses(
-        errors["denominatorFilter"]
-    )
-    assert SERVER_ERRORS not in clauses(errors["denominatorFilter"])
-    for aggregations in (errors["aggregations"], errors["denominatorAggregations"]):
-        (aggregation,) = aggregations
-        assert aggregation["perSeriesAligner"] == "ALIGN_RATE"
-        assert aggregation["crossSeriesReducer"] == "REDUCE_SUM"
-
-
-@pytest.mark.parametrize("stack", ["prod", "tuned"])
-def test_the_latency_alert_fires_above_its_configured_threshold_for_10_minutes(stack, request):
-    latency = condition(request.getfixturevalue(stack), "latency")
-    expected = TUNED["latency_p95_threshold_ms"] if stack == "tuned" else 2000
-    assert latency["comparison"] == "COMPARISON_GT"
-    assert latency["thresholdValue"] == expected
-    assert latency["duration"] == "600s"
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_a_burn_rate_alert_fires_only_when_both_windows_burn_above_one(stack, request):
+    for policy in burn_policies(request.getfixturevalue(stack)):
+        assert policy.inputs["combiner"] == "AND", policy.name
+        conditions = bodies(policy)
+        assert len(conditions) == 2
+        for condition in conditions:
+            # Above 1 the budget runs out before the period ends; both windows, one threshold.
+            assert condition["comparison"] == "COMPARISON_GT"
+            assert condition["thresholdValue"] > 1
+            assert condition["duration"] == "0s"
+        assert conditions[0]["thresholdValue"] == conditions[1]["thresholdValue"]
 
 
 def test_the_provider_down_alert_also_fires_when_no_status_arrives(prod):
@@ -137,7 +123,9 @@ def test_the_uptime_alert_fires_when_more_than_one_region_fails(prod):
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_every_alert_is_enabled_and_fires_on_any_condition(stack, request):
-    for policy in request.getfixturevalue(stack).by_type(POLICY):
+def test_every_alert_is_enabled_and_the_threshold_alerts_fire_on_any_condition(stack, request):
+    run = request.getfixturevalue(stack)
+    burn = {p.urn for p in burn_policies(run)}
+    for policy in run.by_type(POLICY):
         assert policy.inputs.get("enabled", True) is True, policy.name
-        assert policy.inputs["combiner"] == "OR", policy.name
+        assert policy.inputs["combiner"] == ("AND" if policy.urn in burn else "OR"), policy.name

@@ -1,4 +1,5 @@
-"""Monitoring and Logging: alert conditions, uptime checks, custom metrics, log volume."""
+"""Monitoring and Logging: alert conditions (SLO burn-rate windows included; SLOs themselves are
+free, prices.yaml), uptime checks, custom metrics, log volume."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ ALERT_PERIOD_SECONDS = 30  # how often a condition is evaluated (Google's pricin
 
 
 def alert_policy(ctx: Context, name: str, resource: dict[str, Any]) -> None:
-    conditions = len(resource["inputs"].get("conditions") or [])
+    declared = resource["inputs"].get("conditions") or []
+    conditions = len(declared)
+    # An SLO burn-rate alert pairs a long and a short window: two billed conditions.
+    burn_rates = sum(
+        "select_slo_burn_rate(" in str((c.get("conditionThreshold") or {}).get("filter", ""))
+        for c in declared
+    )
+    detail = f"{burn_rates} burn-rate windows" if burn_rates else ""
     bill = partial(ctx.charge, "Monitoring & Logging", name, region="global")
-    bill("alerting conditions", "monitoring.alert_condition", conditions, FIXED)
+    bill("alerting conditions", "monitoring.alert_condition", conditions, FIXED, detail=detail)
     series = conditions * ctx.seconds / ALERT_PERIOD_SECONDS
     bill("time series returned", "monitoring.alert_time_series", series, FIXED)
     ctx.assume("Alerting: each condition returns one time series per 30-second execution period.")
