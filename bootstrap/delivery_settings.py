@@ -185,8 +185,16 @@ class DeliverySettings:
 # `environment:NAME` for a job in a GitHub environment, else the event name (`pull_request`).
 # A claim a token may lack (environment) is read behind has(): an unguarded read of a missing
 # claim fails the exchange.
+TARGET = (
+    "(has(assertion.environment) ? 'environment:' + assertion.environment : assertion.event_name)"
+)
 ATTRIBUTE_MAPPING = {
-    "google.subject": "assertion.sub",
+    # Not `sub`: Google refuses a subject over 127 bytes, which GitHub's immutable format
+    # (`repo:OWNER@ID/NAME@ID:…`) reaches with long names. The ids and the target name the same
+    # run's identity in audit logs, in a few dozen bytes.
+    "google.subject": (
+        "'repo:' + assertion.repository_owner_id + '/' + assertion.repository_id + ':' + " + TARGET
+    ),
     "attribute.repository": "assertion.repository",
     "attribute.repository_id": "assertion.repository_id",
     "attribute.repository_owner_id": "assertion.repository_owner_id",

@@ -362,7 +362,28 @@ def test_the_condition_names_the_mapped_attributes_and_never_the_subject(bootstr
         assert mapping[f"attribute.{claim}"] == f"assertion.{claim}"
         assert f"assertion.{claim} ==" in provider["attributeCondition"]
     assert "assertion.sub" not in provider["attributeCondition"]
-    assert mapping["google.subject"] == "assertion.sub"  # audit logs name the run
+    assert "assertion.sub" not in str(mapping)
+    assert len(provider["attributeCondition"]) <= 4096  # Google's limit
+
+
+@pytest.mark.parametrize("subject_format", FORMATS)
+def test_the_subject_fits_googles_127_bytes_whatever_the_names(bootstrap_prod, subject_format):
+    """GitHub's immutable format makes `sub` longer; the mapped subject is built from the ids."""
+    mapping = bootstrap_prod.one(PROVIDER).inputs["attributeMapping"]
+    long_repository = f"{'o' * 39}/{'n' * 100}"  # GitHub's longest owner and repository names
+    claims = token(
+        "push",
+        "environment:production-preview",
+        MAIN,
+        repository=long_repository,
+        repository_id="9" * 12,
+        owner_id="8" * 12,
+        subject_format=subject_format,
+    )
+    assert len(claims["sub"].encode()) > 127  # the claim itself would not fit
+    subject = mapped(mapping, claims)["google.subject"]
+    assert subject == f"repo:{'8' * 12}/{'9' * 12}:environment:production-preview"
+    assert len(subject.encode()) <= 127
 
 
 def test_bindings_name_one_target_never_the_whole_pool(bootstrap_prod, bootstrap_staging):
