@@ -65,10 +65,13 @@ class SecurityRecords(pulumi.ComponentResource):
     ):
         super().__init__("vidgo:bootstrap:SecurityRecords", name, None, opts)
         self._settings = settings
-        child = pulumi.ResourceOptions(parent=self)
+        # Each child waits for the APIs itself (logging, monitoring, backupdr): a component's
+        # depends_on does not hold its children back.
+        after_apis = list(opts.depends_on or []) if opts else []
+        child = pulumi.ResourceOptions(parent=self, depends_on=after_apis)
         self._audit_configs(name, child)
         self._alerts(name, child)
-        self._vault(name, pulumi.ResourceOptions(parent=self, protect=True))
+        self._vault(name, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
         self.register_outputs({})
 
     def _audit_configs(self, name: str, opts: pulumi.ResourceOptions) -> None:

@@ -113,3 +113,23 @@ def test_the_deploy_holds_no_backup_or_logging_configuration_role(bootstrap_prod
         if r.inputs.get("member") == deploy
     }
     assert not [r for r in held if r.startswith(("roles/backupdr.", "roles/logging."))]
+
+
+@pytest.mark.parametrize(
+    ("kind", "api"),
+    [
+        (VAULT, "backupdr.googleapis.com"),
+        (PLAN, "backupdr.googleapis.com"),
+        (ALERT, "monitoring.googleapis.com"),
+        (CHANNEL, "monitoring.googleapis.com"),
+        (AUDIT, "cloudresourcemanager.googleapis.com"),
+    ],
+)
+def test_each_record_waits_for_its_api(bootstrap_prod, kind, api):
+    (service,) = [
+        r
+        for r in bootstrap_prod.by_type("gcp:projects/service:Service")
+        if r.inputs["service"] == api
+    ]
+    for resource in bootstrap_prod.by_type(kind):
+        assert service.urn in resource.dependencies, resource.name
