@@ -18,14 +18,16 @@ help:
 	@echo "make bench                      time the offline plan against the bare imports"
 	@echo "make lock                       regenerate the hash locks (requirements.txt, bootstrap/) from PyPI"
 
-# What the plan needs: the program's dependencies (Pulumi, the Google provider, pydantic) and
-# the tool. The first time takes a few minutes; pip's own progress shows what it is doing.
+# What the plan needs: the program's dependencies (Pulumi, the Google provider, pydantic) from
+# the hash lock, exactly what CI's credentialed jobs install, and the tool itself (no
+# dependencies of its own beyond the lock). The first time takes a few minutes.
 $(BIN)/.installed: pyproject.toml requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python >= 3.11 is needed (found $$($(PYTHON) --version)); try make PYTHON=python3.11" >&2; exit 1; }
 	@echo "==> Creating $(VENV) and installing the program's dependencies (pulumi, pulumi-gcp, pydantic): a few minutes the first time"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e .
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # What `make test` adds: pytest, ruff and the workflow linters; and the Mermaid parser.

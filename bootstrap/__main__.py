@@ -11,8 +11,9 @@ from platform_apis import platform_apis
 config = pulumi.Config()
 project = pulumi.Config("gcp").require("project")
 region = pulumi.Config("gcp").get("region") or "asia-east1"
-grantable = config.get_object("deploy_grantable_roles")
 runtime_accounts = config.get_object("runtime_accounts")
+if isinstance(runtime_accounts, list):  # ids only: each gets the base runtime roles
+    runtime_accounts = {account: delivery_roles.RUNTIME_BASE_ROLES for account in runtime_accounts}
 
 settings = DeliverySettings(
     project=project,
@@ -24,14 +25,20 @@ settings = DeliverySettings(
     pull_request_previews=config.get_bool("pull_request_previews") is True,
     preview_environment=config.get("preview_environment"),
     deploy_workflow=config.get("deploy_workflow") or ".github/workflows/deploy.yml",
+    pull_request_workflow=config.get("pull_request_workflow")
+    or ".github/workflows/pull-request.yml",
+    stack=pulumi.get_stack(),
     state_bucket=config.get("state_bucket") or f"{project}-pulumi-state",
     state_location=config.get("state_location") or region.upper(),
     kms=config.get_bool("kms") is not False,
-    grantable_roles=tuple(grantable) if grantable else delivery_roles.DEFAULT_GRANTABLE_ROLES,
     billing_account=config.get("billing_account"),
-    runtime_accounts=tuple(runtime_accounts)
+    runtime_accounts={a: tuple(r) for a, r in runtime_accounts.items()}
     if runtime_accounts
-    else delivery_roles.DEFAULT_RUNTIME_ACCOUNTS,
+    else dict(delivery_roles.DEFAULT_RUNTIME_ACCOUNTS),
+    security_alert_emails=tuple(config.get_object("security_alert_emails") or ()),
+    backup_retention_days=config.get_int("backup_retention_days")
+    or delivery_roles.BACKUP_MINIMUM_RETENTION_DAYS,
+    backup_sql_instances=tuple(config.get_object("backup_sql_instances") or ()),
     platform_apis=platform_apis(),
 )
 delivery = DeliveryFoundation("delivery", settings)

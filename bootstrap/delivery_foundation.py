@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import delivery_roles as roles
 import pulumi
-from delivery_settings import GITHUB_ISSUER, DeliverySettings
+from delivery_settings import ATTRIBUTE_MAPPING, GITHUB_ISSUER, DeliverySettings
 from pulumi_gcp import billing, iam, kms, projects, serviceaccount, storage
+from security_records import SecurityRecords
 
 
 class DeliveryFoundation(pulumi.ComponentResource):
@@ -51,19 +52,21 @@ class DeliveryFoundation(pulumi.ComponentResource):
             f"{name}-preview",
             "pulumi-preview",
             "Pulumi preview (read-only)",
-            settings.preview_subject,
+            settings.preview_target,
             *trust,
         )
         deploy = self._ci_identity(
             f"{name}-deploy",
             "pulumi-deploy",
             f"Pulumi deploy (GitHub environment {settings.deploy_environment})",
-            settings.deploy_subject,
+            settings.deploy_target,
             *trust,
         )
         self._preview_access(name, preview, bucket, key, after_apis)
         self._deploy_access(name, deploy, bucket, key)
         runtime = self._runtime_accounts(name, deploy, kept)
+        # Audit configs, IAM-change alerts and the backup vault: out of the deploy's reach.
+        SecurityRecords(name, settings, opts=after_apis)
 
         self.backend_url = pulumi.Output.concat("gs://", bucket.name)
         self.secrets_provider = (
@@ -163,16 +166,9 @@ class DeliveryFoundation(pulumi.ComponentResource):
             workload_identity_pool_id=pool.workload_identity_pool_id,
             workload_identity_pool_provider_id="github-actions",
             display_name=s.github_repository[:32],
-            # What the condition checks is also mapped, so audit logs and bindings can name it.
-            attribute_mapping={
-                "google.subject": "assertion.sub",
-                "attribute.repository": "assertion.repository",
-                "attribute.repository_id": "assertion.repository_id",
-                "attribute.repository_owner_id": "assertion.repository_owner_id",
-                "attribute.event_name": "assertion.event_name",
-                "attribute.workflow_ref": "assertion.workflow_ref",
-                "attribute.ref": "assertion.ref",
-            },
+            # What the condition checks is also mapped, so audit logs can name it; the
+            # bindings name `attribute.target` (delivery_settings.ATTRIBUTE_MAPPING).
+            attribute_mapping=dict(ATTRIBUTE_MAPPING),
             attribute_condition=s.attribute_condition,
             oidc=iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=GITHUB_ISSUER),
             opts=opts,
@@ -184,15 +180,17 @@ class DeliveryFoundation(pulumi.ComponentResource):
         name: str,
         account_id: str,
         display_name: str,
-        subject: str,
+        target: str,
         pool: iam.WorkloadIdentityPool,
         provider: iam.WorkloadIdentityPoolProvider,
         opts: pulumi.ResourceOptions,
     ) -> serviceaccount.Account:
-        """A service account that tokens with exactly this subject may impersonate.
+        """A service account that admitted tokens with exactly this `attribute.target` may
+        impersonate (`environment:NAME`, or `pull_request`).
 
         The provider's condition admits both kinds of token; this binding decides which of
-        them may become which account.
+        them may become which account. It names a mapped attribute, not the subject, so it
+        holds for both of GitHub's subject formats.
         """
         account = serviceaccount.Account(
             name,
@@ -202,7 +200,9 @@ class DeliveryFoundation(pulumi.ComponentResource):
             opts=opts,
         )
         principal = pool.name.apply(
-            lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{subject}"
+            lambda pool_name: (
+                f"principalSet://iam.googleapis.com/{pool_name}/attribute.target/{target}"
+            )
         )
         serviceaccount.IAMMember(
             f"{name}-wif",
@@ -279,11 +279,9 @@ class DeliveryFoundation(pulumi.ComponentResource):
         key: kms.CryptoKey | None,
     ) -> None:
         s, child = self._settings, pulumi.ResourceOptions(parent=self)
+        # The one project-level grant that keeps a condition: storage admin must reach the
+        # media bucket the program creates, and never the state bucket.
         conditions = {
-            "roles/resourcemanager.projectIamAdmin": projects.IAMMemberConditionArgs(
-                title="grants only the platform's roles",
-                expression=roles.grantable_condition(s.grantable_roles),
-            ),
             "roles/storage.admin": projects.IAMMemberConditionArgs(
                 title="not the state bucket",
                 expression=roles.outside_bucket_condition(s.state_bucket),
@@ -319,10 +317,11 @@ class DeliveryFoundation(pulumi.ComponentResource):
     def _runtime_accounts(
         self, name: str, deploy: serviceaccount.Account, opts: pulumi.ResourceOptions
     ) -> dict[str, serviceaccount.Account]:
-        """The platform's runtime identities, each usable (actAs) by the deploy identity only."""
+        """The platform's runtime identities, each usable (actAs) by the deploy identity only,
+        with their project roles (logs, metrics, traces, the Cloud SQL client)."""
         s = self._settings
         accounts = {}
-        for account_id in s.runtime_accounts:
+        for account_id, project_roles in s.runtime_accounts.items():
             account = serviceaccount.Account(
                 f"{name}-runtime-{account_id}",
                 project=s.project,
@@ -337,6 +336,14 @@ class DeliveryFoundation(pulumi.ComponentResource):
                 member=deploy.member,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            for role in project_roles:
+                projects.IAMMember(
+                    f"{name}-runtime-{account_id}-{_slug(role)}",
+                    project=s.project,
+                    role=role,
+                    member=account.member,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
             accounts[account_id] = account
         return accounts
 

@@ -18,6 +18,9 @@ BOOTSTRAP_APIS = (
     "sts.googleapis.com",  # Workload Identity Federation exchanges GitHub's token here
     "cloudkms.googleapis.com",
     "storage.googleapis.com",
+    "logging.googleapis.com",  # the IAM-change metrics
+    "monitoring.googleapis.com",  # their alert policies and the email channel
+    "backupdr.googleapis.com",  # the backup vault the deploy identity cannot reach
 )
 
 # `pulumi preview` (with the project's `refresh: always`) reads every declared resource and its
@@ -86,9 +89,10 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     # provider's create then only lists the enabled services (serviceusage.services.list, no
     # enable). serviceUsageAdmin stays for what the bootstrap does not enable: the Billing
     # Budget API of a stack with a budget, and an API added to PLATFORM_APIS before the next
-    # `boot up`. projects.IAMMember and IAMAuditConfig edit the project policy, limited to the
-    # grantable roles below by a condition on the binding.
-    "projects": ("roles/serviceusage.serviceUsageAdmin", "roles/resourcemanager.projectIamAdmin"),
+    # `boot up`. No projectIamAdmin: the program declares no project IAM binding and no audit
+    # config (both are here, RUNTIME_ACCOUNT_PROJECT_ROLES and AUDITED_SERVICES), so the deploy
+    # cannot edit the project's policy, its own roles or the audit logs that record it.
+    "projects": ("roles/serviceusage.serviceUsageAdmin",),
     # organizations.get_project reads the project number.
     "organizations": ("roles/browser",),
     # VPC, subnet, PSA range and the static IP (networkAdmin); NEGs, backend services and
@@ -132,25 +136,49 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
 
 # Deploying a revision or job that runs as a runtime account is actAs on that account.
 RUNTIME_ACCOUNT_ROLE = "roles/iam.serviceAccountUser"
-# The API's identity (also the migrations job's) and the web's; the platform's stack config
-# names them (services.*.service_account, default ACCOUNT@PROJECT.iam.gserviceaccount.com).
-DEFAULT_RUNTIME_ACCOUNTS = ("vidgo-api-run", "vidgo-web-run")
+# Every service writes its own logs, metrics and traces: project-wide, the only way they exist.
+RUNTIME_BASE_ROLES = (
+    "roles/cloudtrace.agent",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+)
+# The API's identity (also the migrations job's) and the web's, with their project roles; the
+# platform's stack config names them (services.*.service_account, default
+# ACCOUNT@PROJECT.iam.gserviceaccount.com). Granted here, not by the program: the deploy then
+# needs no projectIamAdmin. Resource-level grants (each secret's accessor, the media bucket)
+# stay in the program, on resources it creates. The API connects to Cloud SQL, whose client
+# role exists only at project level.
+DEFAULT_RUNTIME_ACCOUNTS: dict[str, tuple[str, ...]] = {
+    "vidgo-api-run": (*RUNTIME_BASE_ROLES, "roles/cloudsql.client"),
+    "vidgo-web-run": RUNTIME_BASE_ROLES,
+}
+
+# Data Access audit logs (Admin Activity logs are always on): who read a secret, an object, the
+# database's settings, who exchanged a GitHub token (STS) or minted a service account's token
+# (IAM credentials), who used the state key (Cloud KMS). Declared here, so the deploy identity,
+# which cannot edit the project policy, cannot turn them off.
+AUDITED_SERVICES = (
+    "cloudkms.googleapis.com",
+    "cloudsql.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+    "sts.googleapis.com",
+)
+AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
+
+# The least a backup in the vault is kept; the vault's enforced retention, which nobody can
+# shorten after the lock, deploy identity and project owners included.
+BACKUP_MINIMUM_RETENTION_DAYS = 30
+# What the Backup and DR vault's service agent needs on the project to back up Cloud SQL.
+BACKUP_VAULT_AGENT_ROLE = "roles/backupdr.cloudSqlOperator"
 
 
 def deploy_project_roles() -> tuple[str, ...]:
     return tuple(sorted({role for roles in DEPLOY_ROLES_BY_MODULE.values() for role in roles}))
 
 
-# The project-level roles the program grants to its own service accounts (components/service.py).
-# projectIamAdmin is conditioned on these, so a compromised deploy cannot grant itself Owner.
-DEFAULT_GRANTABLE_ROLES = (
-    "roles/cloudsql.client",
-    "roles/cloudtrace.agent",
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-)
-
-# Roles that would let whoever holds them widen their own access; never grantable by the deploy.
+# Roles that would let whoever holds them widen their own access: never a runtime role.
 ESCALATING_ROLES = frozenset(
     {
         "roles/owner",
@@ -172,12 +200,6 @@ ESCALATING_ROLES = frozenset(
 # Granted on the billing account, only when the stack names one: the program's Cloud Billing
 # budget (cost issue) is created there, outside the project.
 BILLING_BUDGET_ROLE = "roles/billing.costsManager"
-
-
-def grantable_condition(roles: tuple[str, ...]) -> str:
-    """IAM condition that lets projectIamAdmin add or remove bindings of `roles` only."""
-    listed = ", ".join(f"'{role}'" for role in roles)
-    return f"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{listed}])"
 
 
 def preview_project_roles() -> tuple[str, ...]:

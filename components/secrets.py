@@ -137,11 +137,14 @@ class AppSecrets(Component):
         }
         missing = [n for n in args.names if n not in args.values]
         if missing:
+            # A revision that reads a secret with no version does not start: on a fresh project
+            # the first `up` creates these secrets, then waits for their versions.
             pulumi.log.warn(
                 "no value in the stack config for "
                 + ", ".join(missing)
-                + ": add a version to each before the API's first revision can start "
-                "(README, 'Secret values')",
+                + ": the API's revision starts once each has a version (gcloud secrets versions "
+                "add NAME --data-file=-); on a fresh project run the first `pulumi up` with "
+                "--continue-on-error, add them, `up` again (docs/delivery.md, section 5)",
                 resource=self,
             )
         self.register_outputs({"secret_ids": {n: r.secret.secret_id for n, r in self.refs.items()}})

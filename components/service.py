@@ -2,7 +2,9 @@
 
 The identity (a service account) is not created here: the bootstrap creates it, so the deploy
 identity needs actAs on exactly that account and no service-account admin (docs/delivery.md).
-This component grants it what the service needs: per-secret access, Cloud SQL client, buckets.
+This component grants it what the service needs on what the program creates: per-secret
+access, buckets. Its project roles (logs, metrics, traces, Cloud SQL client) are the bootstrap's
+too, so the deploy identity needs no right to edit the project's IAM policy.
 """
 
 from __future__ import annotations
@@ -11,18 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_gcp import cloudrunv2, projects, secretmanager, storage
+from pulumi_gcp import cloudrunv2, secretmanager, storage
 
 from components.base import Component
 from components.run_wiring import RunWiring
 from components.secrets import SecretRef
-
-# Every service writes its own logs, metrics and traces; nothing more is project-wide.
-BASE_PROJECT_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/cloudtrace.agent",
-)
 
 # The application's pipeline deploys new images (`gcloud run deploy --image ...`), so Pulumi must
 # not put the config image back. With `refresh: always` (Pulumi.yaml) state holds the deployed
@@ -127,21 +122,8 @@ class CloudRunService(Component):
         )
 
     def _grant(self, name: str, args: CloudRunServiceArgs, member: str) -> list[pulumi.Resource]:
-        roles = [*BASE_PROJECT_ROLES]
-        if args.cloudsql_instances:
-            roles.append("roles/cloudsql.client")
-        grants: list[pulumi.Resource] = [
-            projects.IAMMember(
-                f"{name}-{role.split('/')[1].replace('.', '-').lower()}",
-                project=args.project,
-                role=role,
-                member=member,
-                opts=self.child(),
-            )
-            for role in roles
-        ]
         # Per secret, never project-wide: the service reads only the secrets it is handed.
-        grants += [
+        grants: list[pulumi.Resource] = [
             secretmanager.SecretIamMember(
                 f"{name}-reads-{env_name.lower().replace('_', '-')}",
                 project=args.project,

@@ -11,7 +11,6 @@ from typing import Any
 import pulumi
 from pulumi_gcp import organizations
 
-from components.audit import AuditLogs, AuditLogsArgs
 from components.budget import BillingBudget, BillingBudgetArgs
 from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
@@ -117,7 +116,6 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         ),
         opts=after_apis,
     )
-    AuditLogs("audit", AuditLogsArgs(project=project), opts=after_apis)
 
     # Both services and the job take addresses in the subnet (stacks/capacity.py sizes it).
     direct_vpc_egress = dict(vpc_network=network.network_id, vpc_subnetwork=network.subnetwork_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,15 +74,26 @@ class StackInputs:
 
 def load_stack() -> StackInputs:
     """Read and validate the current stack's config. Raises ConfigError before any resource."""
-    config = validate(_all_config(), pulumi.get_project(), pulumi.get_stack())
+    values = _all_config()
+    secret_keys = {key for key in values if pulumi.runtime.is_config_secret(key)}
+    config = validate(values, pulumi.get_project(), pulumi.get_stack(), secret_keys)
     app_config = pulumi.Config()
     values = {name: app_config.get_secret(name) for name in config.app_secrets}
     return StackInputs(config, {name: value for name, value in values.items() if value is not None})
 
 
-def validate(values: Mapping[str, Any], project: str, stack: str) -> PlatformConfig:
+def validate(
+    values: Mapping[str, Any],
+    project: str,
+    stack: str,
+    secret_keys: Collection[str] | None = None,
+) -> PlatformConfig:
     """A stack's config as Pulumi hands it to a program (full key → string, objects as JSON)
-    → the validated model. Raises ConfigError with every problem, each on one line."""
+    → the validated model. Raises ConfigError with every problem, each on one line.
+
+    With `secret_keys` (the keys the stack file holds encrypted), an application secret's key
+    set in plain text is one of them: its value is committed in clear in the stack file while
+    every Pulumi command shows `[secret]`."""
     stack_file = f"Pulumi.{stack}.yaml"
     fields = PlatformConfig.model_fields.keys() - PROJECT_KEYS.keys()
     raw: dict[str, Any] = {}
@@ -113,9 +124,23 @@ def validate(values: Mapping[str, Any], project: str, stack: str) -> PlatformCon
         Problem((f"{project}:{key}",), f"unknown key; allowed: {allowed}, or an app secret's name")
         for key in sorted(set(unknown) - set(secret_names))
     ]
+    if secret_keys is not None:
+        problems += [
+            Problem((key,), plain_secret_message(key.partition(":")[2], stack))
+            for key in sorted(f"{project}:{name}" for name in secret_names)
+            if key in values and key not in secret_keys
+        ]
     if problems or config is None:
         raise ConfigError(stack_file, problems)
     return config
+
+
+def plain_secret_message(name: str, stack: str) -> str:
+    return (
+        "a plain value where a secret is expected (it is in the stack file in clear text): "
+        f"remove it and run `pulumi config set --secret --stack {stack} {name}`, or add it "
+        f"with `gcloud secrets versions add {name}` (README, 'Secret values')"
+    )
 
 
 def _decoded(value: Any) -> Any:

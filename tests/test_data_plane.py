@@ -26,7 +26,6 @@ ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
 PSA = "gcp:servicenetworking/connection:Connection"
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 API = "gcp:projects/service:Service"
-AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 
 STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, REDIS)
@@ -378,19 +377,6 @@ def test_every_google_resource_waits_for_its_api(run):
         if not needed & set(resource.dependencies):
             late.append(f"{resource.name} ({MODULE_API.get(module, 'any API')})")
     assert not late, f"may be created before its API is enabled: {late}"
-
-
-# --- audit ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "service",
-    ["cloudsql.googleapis.com", "storage.googleapis.com", "secretmanager.googleapis.com"],
-)
-def test_data_access_is_audited(run, service):
-    [config] = [a for a in run.by_type(AUDIT) if a.inputs["service"] == service]
-    log_types = {c["logType"] for c in config.inputs["auditLogConfigs"]}
-    assert {"DATA_READ", "DATA_WRITE"} <= log_types
 
 
 # --- structure ------------------------------------------------------------------------------

@@ -12,12 +12,8 @@ from vidgo_infra.offline import Resource, Run
 PROJECT_NUMBER = "123456789012"  # what the mocks answer for getProject (vidgo_infra/offline.py)
 PROJECTS = {"prod": "vidgo-ai-prod", "staging": "vidgo-ai-staging"}
 BUCKETS = {"prod": "vidgo-media-prod", "staging": "vidgo-media-staging"}
-# What every Cloud Run service writes about itself, and nothing more project-wide.
-SELF_REPORTING = {
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/cloudtrace.agent",
-}
+# Project-wide roles (logs, metrics, traces, the Cloud SQL client) are granted by the bootstrap
+# (tests/bootstrap/test_ci_access.py): the program grants on what it creates only.
 # The secrets the API reads: the application's, and the connections the platform writes.
 API_SECRETS = {*SEED_APP_SECRETS, "DATABASE_URL", "REDIS_URL", "REDIS_CA_CERT"}
 API_SECRETS |= {"MEDIA_URL_SIGNING_KEY"}
@@ -56,12 +52,10 @@ def expected(stack: str) -> dict[str, set[tuple[str, str, str]]]:
     def account(name: str) -> str:
         return f"serviceAccount:{name}@{project}.iam.gserviceaccount.com"
 
-    api = {("project", project, role) for role in (*SELF_REPORTING, "roles/cloudsql.client")}
-    api |= {("secret", s, "roles/secretmanager.secretAccessor") for s in API_SECRETS}
+    api = {("secret", s, "roles/secretmanager.secretAccessor") for s in API_SECRETS}
     api |= {("bucket", bucket, "roles/storage.objectUser")}
     return {
         account("vidgo-api-run"): api,
-        account("vidgo-web-run"): {("project", project, role) for role in SELF_REPORTING},
         # Google's CDN fill account reads media objects for signed URLs, and nothing else.
         f"serviceAccount:service-{PROJECT_NUMBER}@cloud-cdn-fill.iam.gserviceaccount.com": {
             ("bucket", bucket, "roles/storage.objectViewer")
@@ -75,9 +69,9 @@ def test_each_identity_holds_exactly_these_roles(stack, request):
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_the_web_service_can_only_report_about_itself(stack, request):
-    web = f"serviceAccount:vidgo-web-run@{PROJECTS[stack]}.iam.gserviceaccount.com"
-    assert {role for _, _, role in grants(request.getfixturevalue(stack))[web]} == SELF_REPORTING
+def test_the_program_grants_nothing_on_the_project(stack, request):
+    held = grants(request.getfixturevalue(stack))
+    assert not [g for g in set().union(*held.values()) if g[0] == "project"]
 
 
 def test_the_database_password_alone_is_given_to_no_service(prod):

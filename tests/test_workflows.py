@@ -24,6 +24,7 @@ DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 LOCKS = [ROOT / "requirements.txt", ROOT / "bootstrap" / "requirements.txt"]
 HASH_LOCKED_INSTALL = re.compile(r"pip install [^\n]*--require-hashes -r requirements\.txt")
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
+PINNED_TOOLS = "python3 bootstrap/pulumi_tools.py install"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$")
 STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
@@ -281,18 +282,13 @@ def test_the_pull_request_preview_is_staging_only_keyless_and_secret_free(pull_r
     }
     order = [action(s) or s.get("run", "") for s in steps(job)]
     venv = next(i for i, s in enumerate(order) if HASH_LOCKED_INSTALL.search(s))
+    tools = next(i for i, s in enumerate(order) if PINNED_TOOLS in s)
     auth = order.index("google-github-actions/auth")
-    pulumi = order.index("pulumi/actions")
-    assert venv < auth < pulumi
+    preview = next(i for i, s in enumerate(order) if "pulumi preview --stack staging" in s)
+    assert venv < tools < auth < preview
     assert "credentials_json" not in steps(job)[auth]["with"]  # keyless only
-    preview = steps(job)[pulumi]["with"]
-    assert (preview["command"], preview["stack-name"]) == ("preview", "staging")
-    assert preview["comment-on-pr"] is True
-    assert job["permissions"] == {
-        "contents": "read",
-        "id-token": "write",
-        "pull-requests": "write",
-    }
+    # Nothing that writes: the preview goes to the job summary.
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
 
 
 def test_the_comment_job_holds_no_cloud_identity_and_edits_one_comment():
@@ -368,6 +364,57 @@ def test_every_credentialed_job_installs_only_hash_locked_packages(deploy, job_n
     assert first_install < auth, "packages must be installed before the credentials exist"
 
 
+def credentialed_jobs() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{path.name}:{name}", job)
+        for path in ALL
+        for name, job in load(path)["jobs"].items()
+        if has_credentials(job)
+    ]
+
+
+def tool_order_problems(job: dict[str, Any]) -> list[str]:
+    """What breaks "pinned, verified tools before the credentials" in a credentialed job."""
+    order = [action(s) or s.get("run", "") for s in steps(job)]
+    tools = [i for i, s in enumerate(order) if PINNED_TOOLS in s]
+    if "google-github-actions/auth" not in order:
+        return ["no auth step"]
+    auth = order.index("google-github-actions/auth")
+    problems = []
+    if len(tools) != 1 or tools[0] > auth:
+        problems.append("the pinned tools are not installed once, before the auth step")
+    elif '>> "$GITHUB_PATH"' not in order[tools[0]]:
+        problems.append("the pinned tools are not put on the PATH")
+    problems += [
+        f"downloads after the credentials: {s[:60]}"
+        for s in order[auth + 1 :]
+        if re.search(r"pulumi/actions|curl |wget |plugin install|pip install", s)
+    ]
+    uses_pulumi = [i for i, s in enumerate(order) if re.search(r"(^|\s)pulumi ", s)]
+    problems += [
+        f"runs pulumi before its install: step {i}" for i in uses_pulumi if tools[:1] > [i]
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("name", [name for name, _ in credentialed_jobs()])
+def test_pinned_verified_tools_are_installed_before_the_credentials(name):
+    """The Pulumi CLI and its plugin come from the checksum lock, before the auth step; no
+    step downloads a tool after it (no pulumi/actions, no curl, no plugin install)."""
+    assert tool_order_problems(dict(credentialed_jobs())[name]) == []
+
+
+def test_the_step_order_rule_catches_installs_after_the_credentials():
+    tools = {"run": PINNED_TOOLS + ' "$RUNNER_TEMP/t" >> "$GITHUB_PATH"'}
+    auth = {"uses": "google-github-actions/auth@x"}
+    late = {"uses": "pulumi/actions@x"}
+    assert tool_order_problems({"steps": [tools, auth]}) == []
+    assert tool_order_problems({"steps": [auth, tools]})
+    assert tool_order_problems({"steps": [tools, auth, late]})
+    assert tool_order_problems({"steps": [auth]})
+    assert tool_order_problems({"steps": [{"run": "pulumi preview"}, tools, auth]})
+
+
 @pytest.mark.parametrize("job_name", sorted(DEPLOY_JOBS))
 def test_every_deploy_job_guards_its_preview_before_any_up(deploy, job_name):
     runs = [s.get("run", "") for s in steps(deploy["jobs"][job_name])]
@@ -417,3 +464,15 @@ def test_dependabot_updates_both_locks_and_the_pinned_actions():
     config = yaml.safe_load(DEPENDABOT.read_text())
     updates = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
     assert updates == {("pip", "/"), ("pip", "/bootstrap"), ("github-actions", "/")}
+
+
+def test_make_plan_installs_from_the_hash_lock():
+    """An operator's `make plan` gets what CI's credentialed jobs get, not a fresh resolution."""
+    makefile = (ROOT / "Makefile").read_text()
+    plan_install = makefile.split("$(BIN)/.installed:")[1].split("\n\n")[0]
+    installs = [line for line in plan_install.splitlines() if "pip install" in line]
+    assert len(installs) == 2, installs
+    locked, tool = installs
+    assert "--require-hashes -r requirements.txt" in locked
+    assert "--no-deps -e ." in tool  # the tool itself adds no dependency outside the lock
+    assert "requirements.txt" in plan_install.splitlines()[0]  # reinstalls when the lock moves

@@ -163,29 +163,46 @@ def test_the_preview_holds_no_admin_role(bootstrap_prod):
     assert not [role for role in held if "admin" in role.lower()]
 
 
-def test_deploy_may_grant_only_the_platforms_own_roles(bootstrap_prod):
-    (iam_admin,) = [
-        r
-        for r in bootstrap_prod.by_type(PROJECT_BINDING)
-        if r.inputs["member"] == DEPLOY
-        and r.inputs["role"] == "roles/resourcemanager.projectIamAdmin"
-    ]
-    expression = iam_admin.inputs["condition"]["expression"]
-    assert expression == (
-        "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(["
-        "'roles/cloudsql.client', 'roles/cloudtrace.agent', "
-        "'roles/logging.logWriter', 'roles/monitoring.metricWriter'])"
-    )
+def test_the_deploy_cannot_edit_the_project_policy(bootstrap_prod):
+    """No projectIamAdmin, nor any role holding setIamPolicy on the project: the runtime
+    accounts' roles and the audit configs are granted here, by the operator."""
+    held = grants(bootstrap_prod, DEPLOY)[PROJECT_BINDING]
+    assert not held & {
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/iam.securityAdmin",
+        "roles/owner",
+        "roles/editor",
+    }
 
 
-def test_only_iam_and_storage_admin_are_conditioned_and_key_access_is_decrypt_only(
-    bootstrap_prod,
-):
+def test_only_storage_admin_is_conditioned_and_key_access_is_decrypt_only(bootstrap_prod):
     deploy = [r for r in bootstrap_prod.by_type(PROJECT_BINDING) if r.inputs["member"] == DEPLOY]
     conditioned = {r.inputs["role"] for r in deploy if r.inputs.get("condition")}
-    assert conditioned == {"roles/resourcemanager.projectIamAdmin", "roles/storage.admin"}
+    assert conditioned == {"roles/storage.admin"}
     assert grants(bootstrap_prod, DEPLOY)["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"] == {
         "roles/cloudkms.cryptoKeyDecrypter"
+    }
+
+
+def runtime_member(account: str) -> str:
+    return f"serviceAccount:{account}@{PROJECT_ID}.iam.gserviceaccount.com"
+
+
+def test_the_runtime_accounts_project_roles_are_granted_here(bootstrap_prod):
+    base = {"roles/cloudtrace.agent", "roles/logging.logWriter", "roles/monitoring.metricWriter"}
+    assert grants(bootstrap_prod, runtime_member("vidgo-api-run"))[PROJECT_BINDING] == {
+        *base,
+        "roles/cloudsql.client",  # the API and the migrations job connect to Cloud SQL
+    }
+    assert grants(bootstrap_prod, runtime_member("vidgo-web-run"))[PROJECT_BINDING] == base
+
+
+def test_a_runtime_account_listed_without_roles_gets_the_base_ones():
+    run = run_bootstrap("prod", prod_config(runtime_accounts=["vidgo-api-run"]))
+    assert grants(run, runtime_member("vidgo-api-run"))[PROJECT_BINDING] == {
+        "roles/cloudtrace.agent",
+        "roles/logging.logWriter",
+        "roles/monitoring.metricWriter",
     }
 
 
@@ -246,9 +263,10 @@ def test_the_deploy_acts_as_exactly_the_runtime_accounts(bootstrap_prod):
 
 
 @pytest.mark.parametrize("role", ["roles/owner", "roles/iam.serviceAccountTokenCreator"])
-def test_a_grantable_role_that_widens_access_is_refused(role):
+def test_a_runtime_role_that_widens_access_is_refused(role):
+    accounts = {"vidgo-api-run": ["roles/logging.logWriter", role]}
     with pytest.raises(Exception, match="widen its own access"):
-        run_bootstrap("prod", prod_config(deploy_grantable_roles=["roles/logging.logWriter", role]))
+        run_bootstrap("prod", prod_config(runtime_accounts=accounts))
 
 
 def test_billing_roles_for_both_identities_only_where_a_billing_account_is_named(

@@ -1,0 +1,62 @@
+"""An application secret's key set without `--secret` is refused, in the program and offline.
+
+Pulumi accepts `pulumi config set SENDGRID_API_KEY sk-...` silently: the value lands in the
+stack file in clear text, committed, while `pulumi config` shows it like any other value and
+the program's `get_secret` wraps it as a secret from then on. The program knows which keys are
+application secrets, so it refuses the plain one before declaring anything.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.loader import ConfigError
+from tests.conftest import ROOT, config_with, linked_project, run_with
+from vidgo_infra.cli import main
+from vidgo_infra.offline import run_program
+
+KEY = "vidgo-infra:SENDGRID_API_KEY"
+PLAIN = "SG.plain-text-in-the-stack-file"
+
+
+def test_the_program_refuses_a_plain_value_for_an_application_secret():
+    config, secret_keys = config_with("prod", {KEY: PLAIN})
+    assert KEY not in secret_keys
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", config, secret_keys)
+    (problem,) = raised.value.problems
+    assert problem.startswith(f"Pulumi.prod.yaml: {KEY}: a plain value where a secret")
+    assert "`pulumi config set --secret --stack prod SENDGRID_API_KEY`" in problem
+    assert PLAIN not in str(raised.value)  # the error does not repeat the value
+
+
+def test_the_same_value_set_as_a_secret_is_taken():
+    run = run_with("prod", {}, secrets={"SENDGRID_API_KEY": PLAIN})
+    versions = [
+        r
+        for r in run.by_type("gcp:secretmanager/secretVersion:SecretVersion")
+        if "sendgrid" in r.name
+    ]
+    assert len(versions) == 1
+
+
+def test_a_plain_key_that_is_no_secret_name_is_not_this_error():
+    config, secret_keys = config_with("prod", {"vidgo-infra:NOT_A_SECRET": "x"})
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", config, secret_keys)
+    assert "unknown key" in str(raised.value)
+    assert "plain value" not in str(raised.value)
+
+
+def test_the_offline_plan_refuses_it_in_one_line(tmp_path, capsys):
+    text = (ROOT / "Pulumi.prod.yaml").read_text() + f"  {KEY}: {PLAIN}\n"
+    project = linked_project(tmp_path, prod=text)
+    status = main(["-C", str(project), "plan", "prod"])
+    out, err = capsys.readouterr()
+    assert status != 0
+    lines = [line for line in (out + err).splitlines() if "SENDGRID_API_KEY" in line]
+    assert len(lines) == 1, out + err
+    (line,) = lines
+    assert "Pulumi.prod.yaml:" in line and KEY in line
+    assert "pulumi config set --secret --stack prod SENDGRID_API_KEY" in line
+    assert PLAIN not in out + err
