@@ -188,6 +188,14 @@ class Monitoring(Component):
                 cross_series_reducer="REDUCE_SUM",
             )
         ]
+        # Same fields, its own input class: the numerator's class is not the denominator's type.
+        denominator = [
+            monitoring.AlertPolicyConditionConditionThresholdDenominatorAggregationArgs(
+                alignment_period="300s",
+                per_series_aligner="ALIGN_RATE",
+                cross_series_reducer="REDUCE_SUM",
+            )
+        ]
         percent = f"{args.error_ratio_threshold:.0%}"
         self._policy(
             f"{name}-api-error-ratio",
@@ -199,7 +207,7 @@ class Monitoring(Component):
                     filter=cloud_run(args.api_service_name, REQUESTS, SERVER_ERRORS),
                     aggregations=aggregation,
                     denominator_filter=cloud_run(args.api_service_name, REQUESTS),
-                    denominator_aggregations=aggregation,
+                    denominator_aggregations=denominator,
                     comparison="COMPARISON_GT",
                     threshold_value=args.error_ratio_threshold,
                     duration="300s",

@@ -27,7 +27,7 @@ _LOCATED = re.compile(r"^\S+:\d+:\d+: ")
 class Parser(argparse.ArgumentParser):
     """argparse, with a mistake on one line and exit status 2 like every other mistake."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise UsageError(f"{message}; see `{self.prog} --help`")
 
 

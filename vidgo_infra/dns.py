@@ -202,7 +202,7 @@ def _match_hosts(records: Sequence[Record], hosts: Sequence[str], zone: str) -> 
 
 
 def render_records(dns: StackDns, stack: str) -> str:
-    rows = [("Type", "Name", "Value", "TTL")]
+    rows: list[tuple[str, ...]] = [("Type", "Name", "Value", "TTL")]
     rows += [(r.type, r.name, r.value, str(r.ttl)) for r in dns.records]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     rows.insert(1, tuple("-" * width for width in widths))

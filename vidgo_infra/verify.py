@@ -109,6 +109,7 @@ class Client:
 
     def get(self, scheme: str, host: str, path: str) -> http.client.HTTPResponse:
         port = 443 if scheme == "https" else 80
+        conn: http.client.HTTPConnection
         if scheme == "https":
             conn = http.client.HTTPSConnection(host, timeout=self.timeout)
             conn.sock = self.tls(host)
@@ -143,7 +144,7 @@ def verify(site: Site, resolver: dns.Resolver, client: Client) -> list[Result]:
         results.append(_reaches_api(host, client))
     media = urlsplit(site.media_url)
     path = media.path.rstrip("/") + PROBE_PATH
-    results.append(_status(client, "unsigned media refused", media.hostname, path, {403}))
+    results.append(_status(client, "unsigned media refused", media.hostname or "", path, {403}))
     return results
 
 
@@ -261,7 +262,7 @@ def google_checks(outputs: Any, runner: Runner) -> list[Result]:
             results.append(described)
             continue
         conditions = (described.get("status") or {}).get("conditions") or []
-        ready = next((c for c in conditions if c.get("type") == "Ready"), {})
+        ready: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
         ok = ready.get("status") == "True"
         detail = "Ready" if ok else ready.get("message") or f"Ready={ready.get('status', '?')}"
         results.append(Result(OK if ok else FAIL, "Cloud Run service ready", service, detail))
@@ -330,7 +331,7 @@ def run(args: argparse.Namespace, *, runner: Runner | None = None) -> int:
         connect = parse_connect(args.connect)
         if args.server:
             server, port = dns.parse_server(args.server)  # the one DNS client, as `dns --check`
-            resolver = dns.ServerResolver(server, port=port)
+            resolver: dns.Resolver = dns.ServerResolver(server, port=port)
         else:
             resolver = dns.system_resolver
     except dns.InputError as exc:
