@@ -32,7 +32,7 @@ $(BIN)/.installed: pyproject.toml requirements.txt
 
 # What `make test` adds: pytest, ruff and the workflow linters; and the Mermaid parser.
 $(BIN)/.tools: $(BIN)/.installed | $(MERMAID_KIT)
-	@echo "==> Installing the test and lint tools (pytest, ruff, actionlint, shellcheck, zizmor)"
+	@echo "==> Installing the test and lint tools (pytest, ruff, mypy, actionlint, shellcheck, zizmor)"
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[lint,test]'
 	@touch $@
 
@@ -50,6 +50,7 @@ plan: $(BIN)/.installed
 lint: $(BIN)/.tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: say so, and fail, since nothing was checked.
 test: lint

@@ -20,8 +20,9 @@ NAME = "PLATFORM_APIS"
 def platform_apis(source: Path = SOURCE) -> tuple[str, ...]:
     """The literal tuple assigned to PLATFORM_APIS in `source`."""
     for node in ast.parse(source.read_text()).body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(target, ast.Name) and target.id == NAME for target in targets):
+        if not isinstance(node, ast.Assign):
+            continue
+        if any(isinstance(target, ast.Name) and target.id == NAME for target in node.targets):
             try:
                 apis = ast.literal_eval(node.value)
             except ValueError:

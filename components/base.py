@@ -19,7 +19,10 @@ class Component(pulumi.ComponentResource):
     def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions | None):
         super().__init__(type_, name, None, opts)
         waits_for = opts.depends_on if opts else None
-        self._waits_for: list[pulumi.Resource] = (
+        if isinstance(waits_for, pulumi.Output) or hasattr(waits_for, "__await__"):
+            # Children take a list of what to wait for; a pending list cannot be spread into it.
+            raise TypeError(f"{name}: depends_on must be a resource or a list of them")
+        self._waits_for: list[pulumi.Input[pulumi.Resource]] = (
             list(waits_for) if isinstance(waits_for, Sequence) else [waits_for] if waits_for else []
         )
 

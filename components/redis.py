@@ -97,7 +97,7 @@ class Redis(Component):
             secret_id="REDIS_CA_CERT",
             # Every current CA: while Memorystore rotates its CA, clients must trust both.
             value=instance.server_ca_certs.apply(
-                lambda certs: "\n".join(cert.cert for cert in certs)
+                lambda certs: "\n".join(cert.cert for cert in certs if cert.cert)
             ),
             labels=args.labels,
             opts=self.child(protect=args.protect),

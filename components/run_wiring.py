@@ -17,6 +17,10 @@ from components.secrets import SecretRef
 
 CLOUDSQL_VOLUME, CLOUDSQL_MOUNT = "cloudsql", "/cloudsql"
 
+# A nested input as a dict: Pulumi takes it for the service's or the job's Args class alike,
+# which the SDK's types (one class per resource) cannot say.
+InputBlock = Any
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunWiring:
@@ -30,7 +34,7 @@ class RunWiring:
     vpc_network: pulumi.Input[str] | None = None
     vpc_subnetwork: pulumi.Input[str] | None = None
 
-    def envs(self) -> list[dict[str, Any]]:
+    def envs(self) -> list[InputBlock]:
         plain = [{"name": key, "value": value} for key, value in sorted(self.env.items())]
         secret = [
             {
@@ -43,18 +47,18 @@ class RunWiring:
         ]
         return plain + secret
 
-    def volumes(self) -> list[dict[str, Any]] | None:
+    def volumes(self) -> list[InputBlock] | None:
         if not self.cloudsql_instances:
             return None
         instances = {"instances": list(self.cloudsql_instances)}
         return [{"name": CLOUDSQL_VOLUME, "cloud_sql_instance": instances}]
 
-    def volume_mounts(self) -> list[dict[str, Any]] | None:
+    def volume_mounts(self) -> list[InputBlock] | None:
         if not self.cloudsql_instances:
             return None
         return [{"name": CLOUDSQL_VOLUME, "mount_path": CLOUDSQL_MOUNT}]
 
-    def vpc_access(self) -> dict[str, Any] | None:
+    def vpc_access(self) -> InputBlock | None:
         if self.vpc_subnetwork is None:
             return None
         interface = {"network": self.vpc_network, "subnetwork": self.vpc_subnetwork}

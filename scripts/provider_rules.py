@@ -10,6 +10,11 @@ version's tag (its provider/cmd/pulumi-resource-gcp/bridge-metadata.json and pro
 No network: it reads those two trees and the installed pulumi_gcp package, whose Python types
 give the exact Pulumi property names (camelCase, pluralised list blocks, single-item blocks as
 objects). README.md, "Provider rules", says how to find the versions.
+
+It prints what the rules cover per type (properties, validators, cross-field rules) and what
+they cannot see (validators it could not translate, free-form blocks), and refuses to write a
+file that checks less than the committed one for any type unless --allow-loss says so.
+The reader (scripts/goschema.py) lives here, not in the installed tool: only this script runs it.
 """
 
 from __future__ import annotations
@@ -27,14 +32,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vidgo_infra.provider_rules import RULES_PATH  # noqa: E402
-from vidgo_infra.provider_rules.goschema import (  # noqa: E402
+from scripts import rules_coverage  # noqa: E402
+from scripts.goschema import (  # noqa: E402
     Field,
     SchemaReader,
     Source,
+    matching,
     registrations,
     resource_schema,
 )
+from vidgo_infra.provider_rules import RULES_PATH  # noqa: E402
 
 # Every type the program (infra/) and the bootstrap (bootstrap/) declare, and a few expected soon.
 # tests/test_provider_rules.py fails when the program declares a type missing here.
@@ -114,13 +121,27 @@ NOT_CHECKED = {
 
 
 def git_describe(path: Path) -> dict[str, str]:
-    def git(*args: str) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(path), *args], capture_output=True, text=True, check=False
-        )
-        return result.stdout.strip()
+    """{"commit": HEAD} of a checkout; {} for a tree without .git (an extracted archive)."""
+    if not (path / ".git").exists():
+        return {}
+    result = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return {"commit": result.stdout.strip()} if result.returncode == 0 else {}
 
-    return {"commit": git("rev-parse", "HEAD")}
+
+def source_commit(
+    path: Path, previous: dict[str, Any] | None, same_version: bool, what: str
+) -> dict[str, str]:
+    """The tree's commit; for an extracted archive of the same version, the committed one."""
+    found = git_describe(path)
+    if found:
+        return found
+    if same_version and previous and previous.get("commit"):
+        print(f"{what}: {path} is not a git checkout; kept the committed commit id")
+        return {"commit": previous["commit"]}
+    print(f"{what}: {path} is not a git checkout and the version changed: no commit recorded")
+    return {}
 
 
 # --- Pulumi names from the installed SDK ------------------------------------------------------
@@ -297,8 +318,6 @@ def autoname(tf: str, fields: dict[str, Field], overrides: dict[str, dict]) -> d
 
 def autoname_overrides(resources_go: str) -> dict[str, dict]:
     """Per-resource autoname settings in pulumi-gcp's provider/resources.go."""
-    from vidgo_infra.provider_rules.goschema import matching
-
     overrides = {}
     for m in re.finditer(r'"(google_[a-z0-9_]+)":\s*\{', resources_go):
         body = resources_go[m.end() : matching(resources_go, m.end() - 1)]
@@ -334,6 +353,34 @@ def index_registrations(root: Path) -> dict[str, tuple[Path, str]]:
     return found
 
 
+def build_resources(
+    google_beta: Path, metadata: dict[str, Any], overrides: dict[str, dict]
+) -> dict[str, Any]:
+    """{token: rules} for every type in TYPES, read from the google-beta checkout."""
+    tf_of = {info["current"]: tf for tf, info in metadata.items()}
+    registered = index_registrations(google_beta)
+    reader = SchemaReader(Source(google_beta))
+    resources = {}
+    for token in TYPES:
+        tf = tf_of[token]
+        path, expr = registered[tf]
+        fields = resource_schema(reader, expr, path.parent.name)
+        tree, extra = name_tree(fields, args_class(token), metadata[tf])
+        convert_cross(tree, tree)
+        entry: dict[str, Any] = {
+            "terraform": tf,
+            "source": str(path.relative_to(google_beta)),
+            "properties": tree,
+        }
+        if extra:
+            entry["sdk_only"] = extra
+        naming = autoname(tf, fields, overrides)
+        if naming:
+            entry["autoname"] = naming
+        resources[token] = entry
+    return resources
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--google-beta", type=Path, required=True)
@@ -347,35 +394,22 @@ def main(argv: list[str] | None = None) -> int:
         "--note", default="", help="how the provider version was chosen (kept in the data)"
     )
     parser.add_argument("--out", type=Path, default=RULES_PATH)
+    parser.add_argument(
+        "--allow-loss",
+        action="store_true",
+        help="write even when a type loses coverage against the file being replaced",
+    )
     args = parser.parse_args(argv)
+    previous = json.loads(args.out.read_text()) if args.out.exists() else None
 
     metadata_path = args.pulumi_gcp / "provider/cmd/pulumi-resource-gcp/bridge-metadata.json"
     metadata = json.loads(metadata_path.read_text())["auto-aliasing"]["resources"]
-    tf_of = {info["current"]: tf for tf, info in metadata.items()}
     overrides = autoname_overrides((args.pulumi_gcp / "provider/resources.go").read_text())
-    registered = index_registrations(args.google_beta)
-    reader = SchemaReader(Source(args.google_beta))
-
-    resources = {}
-    for token in TYPES:
-        tf = tf_of[token]
-        path, expr = registered[tf]
-        fields = resource_schema(reader, expr, path.parent.name)
-        tree, extra = name_tree(fields, args_class(token), metadata[tf])
-        convert_cross(tree, tree)
-        entry: dict[str, Any] = {
-            "terraform": tf,
-            "source": str(path.relative_to(args.google_beta)),
-            "properties": tree,
-        }
-        if extra:
-            entry["sdk_only"] = extra
-        naming = autoname(tf, fields, overrides)
-        if naming:
-            entry["autoname"] = naming
-        resources[token] = entry
+    resources = build_resources(args.google_beta, metadata, overrides)
 
     installed = importlib.metadata.version("pulumi_gcp")
+    same_pin = bool(previous) and previous["pulumi_gcp"] == installed
+    same_beta = same_pin and previous["google_beta"]["version"] == args.google_beta_version
     document = {
         "about": (
             "Schema rules of the provider pulumi-gcp bridges, for vidgo-infra's offline check "
@@ -385,12 +419,22 @@ def main(argv: list[str] | None = None) -> int:
         "google_beta": {
             "repository": "hashicorp/terraform-provider-google-beta",
             "version": args.google_beta_version,
-            **git_describe(args.google_beta),
+            **source_commit(
+                args.google_beta,
+                previous and previous["google_beta"],
+                same_beta,
+                "google-beta",
+            ),
             "note": args.note,
         },
         "pulumi_gcp_source": {
             "repository": "pulumi/pulumi-gcp",
-            **git_describe(args.pulumi_gcp),
+            **source_commit(
+                args.pulumi_gcp,
+                previous and previous["pulumi_gcp_source"],
+                same_pin,
+                "pulumi-gcp",
+            ),
             "used_for": "bridge-metadata.json (Terraform names, single-item blocks), "
             "provider/resources.go (autonaming)",
         },
@@ -398,6 +442,15 @@ def main(argv: list[str] | None = None) -> int:
         "not_checked": NOT_CHECKED,
         "resources": resources,
     }
+    print(rules_coverage.report(document))
+    lost = rules_coverage.losses(previous, document) if previous else []
+    if lost:
+        print(f"\n{len(lost)} check(s) of {args.out} would be lost:", file=sys.stderr)
+        for line in lost:
+            print(f"  {line}", file=sys.stderr)
+        if not args.allow_loss:
+            print("not written (--allow-loss writes it anyway)", file=sys.stderr)
+            return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     print(f"wrote {args.out} ({len(resources)} resource types)")

@@ -300,6 +300,15 @@ class DatabaseConfig(Settings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _flags_cloud_sql_accepts(self) -> DatabaseConfig:
+        from stacks.cloudsql_flags import problems
+
+        found = [f"flags.{name}: {wrong}" for name, wrong in problems(self.flags, self.version)]
+        if found:
+            raise ValueError("; ".join(found))  # the loader places the first at its key
+        return self
+
 
 def _postgres_major(version: str) -> int:
     return int(version.removeprefix("POSTGRES_"))

@@ -49,6 +49,13 @@ def test_the_wheel_installs_only_the_tool(wheel):
     assert "vidgo_infra/prices.yaml" in zipfile.ZipFile(wheel).namelist()  # tool data
 
 
+def test_the_wheel_holds_the_provider_rules_but_not_their_go_reader(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "vidgo_infra/provider_rules/rules.json" in names
+    assert "vidgo_infra/provider_rules/check.py" in names
+    assert [n for n in names if "goschema" in n or "scripts/" in n] == []  # scripts/ only
+
+
 def test_an_installed_tool_plans_the_project_where_it_runs(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run(

@@ -1,8 +1,9 @@
 """The provider-rules check: what `pulumi preview` would reject, found offline.
 
 The rules are data (vidgo_infra/provider_rules/rules.json) read from the google-beta provider
-source by scripts/provider_rules.py; these tests check the reader on small Go snippets, each
-rule kind on a deliberately wrong input, and the program's real stacks against the real data.
+source by scripts/provider_rules.py (its reader: tests/test_provider_rules_generation.py); these
+tests check each rule kind on a deliberately wrong input, and the program's real stacks against
+the real data.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import importlib.metadata
 import io
 import re
 from contextlib import redirect_stderr, redirect_stdout
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +27,6 @@ from vidgo_infra.provider_rules.check import (
     plain,
     uncovered,
 )
-from vidgo_infra.provider_rules.goschema import SchemaReader, Source, registrations, resource_schema
 
 CDN_MESSAGE = (
     "edge-web-backend cdnPolicy: set cacheKeyPolicy or signedUrlCacheMaxAgeSec "
@@ -367,203 +366,6 @@ def test_values_known_only_after_up_are_not_checked():
     from pulumi.runtime import rpc
 
     assert synthetic({"size": rpc.UNKNOWN, "label": "ab", "range": "10.0.0.0/28"}) == []
-
-
-# --- the Go reader, on small snippets ---------------------------------------------------------
-GO_RESOURCE = """
-package widget
-
-var widgetKeys = []string{"limits.0.low", "limits.0.high"}
-
-func init() {
-	registry.Schema{
-		Name:        "google_widget",
-		ProductName: "widget",
-		Type:        registry.SchemaTypeResource,
-		Schema:      ResourceWidget(),
-	}.Register()
-	registry.Schema{
-		Name:   "google_widget",
-		Type:   registry.SchemaTypeDataSource,
-		Schema: DataSourceWidget(),
-	}.Register()
-}
-
-func ResourceWidget() *schema.Resource {
-	return &schema.Resource{
-		Create: create,
-		Schema: map[string]*schema.Schema{
-			"name": {
-				Type:     schema.TypeString,
-				Required: true,
-				ForceNew: true,
-				Description: `Must be 1-63 characters, "quoted", {braced}.`,
-			},
-			// a comment with a brace {
-			"mode": {
-				Type:         schema.TypeString,
-				Optional:     true,
-				Default:      "FAST",
-				ValidateFunc: verify.ValidateEnum([]string{"FAST", "SLOW", ""}),
-			},
-			"count": &schema.Schema{
-				Type:         schema.TypeInt,
-				Optional:     true,
-				ValidateFunc: validation.IntBetween(1, 7),
-				ConflictsWith: []string{"mode"},
-			},
-			"id_pattern": {
-				Type:         schema.TypeString,
-				Computed:     true,
-				Optional:     true,
-				ValidateFunc: verify.ValidateRegexp(`^[a-z]{1,5}$`),
-			},
-			"label": {
-				Type:             schema.TypeString,
-				Optional:         true,
-				ValidateDiagFunc: validation.ToDiagFunc(validation.StringLenBetween(2, 8)),
-			},
-			"custom": {
-				Type:         schema.TypeString,
-				Optional:     true,
-				ValidateFunc: validateCustom,
-			},
-			"limits": {
-				Type:     schema.TypeList,
-				Optional: true,
-				MaxItems: 1,
-				Elem:     widgetLimitsSchema(),
-			},
-			"tags": {
-				Type:     schema.TypeSet,
-				Optional: true,
-				Elem: &schema.Schema{
-					Type:         schema.TypeString,
-					ValidateFunc: validation.StringInSlice([]string{"a", "b"}, true),
-				},
-			},
-		},
-	}
-}
-
-func widgetLimitsSchema() *schema.Resource {
-	return &schema.Resource{
-		Schema: map[string]*schema.Schema{
-			"low": {
-				Type:         schema.TypeInt,
-				Optional:     true,
-				AtLeastOneOf: widgetKeys,
-			},
-			"high": {
-				Type:         schema.TypeFloat,
-				Optional:     true,
-				AtLeastOneOf: widgetKeys,
-				RequiredWith: []string{"limits.0.low"},
-				ValidateFunc: validation.FloatBetween(0, 1.5),
-			},
-		},
-	}
-}
-"""
-
-
-def go_tree(tmp_path: Path, files: dict[str, str]) -> SchemaReader:
-    for relative_path, text in files.items():
-        path = tmp_path / "google-beta" / relative_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return SchemaReader(Source(tmp_path))
-
-
-def test_go_reader_finds_resources_not_data_sources():
-    assert list(registrations(GO_RESOURCE)) == ["google_widget"]
-    assert registrations(GO_RESOURCE)["google_widget"] == "ResourceWidget()"
-
-
-def test_go_reader_reads_fields_validators_and_cross_field_rules(tmp_path):
-    reader = go_tree(tmp_path, {"services/widget/resource_widget.go": GO_RESOURCE})
-    fields = resource_schema(reader, "ResourceWidget()", "widget")
-    assert set(fields) == {
-        *("name", "mode", "count", "id_pattern", "label", "custom", "limits", "tags")
-    }
-    name = fields["name"]
-    assert (name.type, name.required, name.force_new, name.doc_rfc1035) == (
-        "string",
-        True,
-        True,
-        True,
-    )
-    assert fields["mode"].default == "FAST"
-    assert fields["mode"].validators == [
-        {"kind": "enum", "values": ["FAST", "SLOW", ""], "ignore_case": False}
-    ]
-    assert fields["count"].validators == [{"kind": "int_range", "min": 1, "max": 7}]
-    assert fields["count"].cross == {"ConflictsWith": ["mode"]}
-    assert fields["id_pattern"].computed and fields["id_pattern"].optional
-    assert fields["id_pattern"].validators == [{"kind": "regex", "pattern": "^[a-z]{1,5}$"}]
-    assert fields["label"].validators == [{"kind": "length", "min": 2, "max": 8}]
-    assert fields["custom"].validators == [{"kind": "unsupported", "go": "validateCustom"}]
-    assert fields["tags"].item.validators == [
-        {"kind": "enum", "values": ["a", "b"], "ignore_case": True}
-    ]
-    limits = fields["limits"]
-    assert limits.max_items == 1 and set(limits.fields) == {"low", "high"}
-    assert limits.fields["low"].cross == {"AtLeastOneOf": ["limits.0.low", "limits.0.high"]}
-    high = limits.fields["high"]
-    assert high.cross["RequiredWith"] == ["limits.0.low"]
-    assert high.validators == [{"kind": "number_range", "min": 0.0, "max": 1.5}]
-
-
-def test_go_reader_merges_an_iam_members_base_schema_with_its_parent(tmp_path):
-    reader = go_tree(
-        tmp_path,
-        {
-            "tpgiamresource/resource_iam_member.go": """package tpgiamresource
-var IamMemberBaseSchema = map[string]*schema.Schema{
-	"role":   {Type: schema.TypeString, Required: true, ForceNew: true},
-	"member": {Type: schema.TypeString, Required: true, ForceNew: true},
-}
-""",
-            "services/widget/iam_widget.go": """package widget
-var WidgetIamSchema = map[string]*schema.Schema{
-	"widget": {Type: schema.TypeString, Required: true, ForceNew: true},
-}
-func init() {
-	registry.Schema{
-		Name:   "google_widget_iam_member",
-		Type:   registry.SchemaTypeIAMResource,
-		Schema: tpgiamresource.ResourceIamMember(WidgetIamSchema, Producer, Parse),
-	}.Register()
-}
-""",
-        },
-    )
-    text = (tmp_path / "google-beta/services/widget/iam_widget.go").read_text()
-    expr = registrations(text)["google_widget_iam_member"]
-    assert set(resource_schema(reader, expr, "widget")) == {"role", "member", "widget"}
-
-
-def test_go_reader_keeps_what_it_cannot_read_as_unsupported(tmp_path):
-    reader = go_tree(
-        tmp_path,
-        {
-            "services/widget/resource_widget.go": """package widget
-func ResourceWidget() *schema.Resource {
-	return &schema.Resource{Schema: map[string]*schema.Schema{
-		"odd": {
-			Type: schema.TypeString,
-			Optional: true,
-			ValidateFunc: validation.StringMatch(regexp.MustCompile(fmt.Sprintf("%s", x)), "m"),
-			ExactlyOneOf: computedKeys(),
-		},
-	}}
-}
-"""
-        },
-    )
-    odd = resource_schema(reader, "ResourceWidget()", "widget")["odd"]
-    assert odd.validators[0]["kind"] == "unsupported"
-    assert odd.unsupported == ["ExactlyOneOf: computedKeys()"]
 
 
 def test_every_terraform_field_maps_to_a_pulumi_property_of_the_installed_sdk():

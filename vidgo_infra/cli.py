@@ -35,7 +35,7 @@ _GLOBAL_WITH_VALUE = {"-C", "--cwd"}
 class Parser(argparse.ArgumentParser):
     """argparse, with a mistake on one line and exit status 2 like every other mistake."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise UsageError(f"{message}; see `{self.prog} --help`")
 
 

@@ -178,7 +178,7 @@ class _ProgramWarnings(logging.Handler):
     """`WARNING: stack staging: ...` on stderr, wrapped to 120 columns, and each one once per
     process however often the program runs (the tests, `snapshot --all`)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.stack = ""
         self.seen: set[str] = set()
@@ -196,7 +196,9 @@ def _program_log(stack: str) -> logging.Logger:
     if not log.handlers:
         log.addHandler(_ProgramWarnings())
         log.propagate = False
-    log.handlers[0].stack = stack
+    handler = log.handlers[0]
+    assert isinstance(handler, _ProgramWarnings)
+    handler.stack = stack
     return log
 
 

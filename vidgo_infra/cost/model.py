@@ -235,7 +235,7 @@ def apply_free_tier(lines: list[Line], billing_account_free_tier: bool) -> None:
 
 def infer_region(document: dict[str, Any], fallback: str) -> str:
     """The region most resources name: where regional SKUs of stack-wide charges are priced."""
-    found = Counter()
+    found: Counter[str] = Counter()
     for resource in (document.get("resources") or {}).values():
         inputs = resource.get("inputs") or {}
         where = inputs.get("region") or inputs.get("location")

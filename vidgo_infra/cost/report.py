@@ -37,7 +37,8 @@ def _number(value: float) -> str:
 def price_label(line: Line) -> str:
     if line.unit_usd is None:
         return ""
-    per = {1: "", 1000: "1K ", 10_000: "10K ", 1_000_000: "1M "}.get(line.per, f"{line.per:g} ")
+    labels: dict[float, str] = {1: "", 1000: "1K ", 10_000: "10K ", 1_000_000: "1M "}
+    per = labels.get(line.per, f"{line.per:g} ")
     return f"${line.unit_usd:.10f}".rstrip("0").rstrip(".") + f"/{per}{line.unit}"
 
 
@@ -118,7 +119,9 @@ def _not_billed(estimate: Estimate) -> list[str]:
 
 def summary(estimate: Estimate, top: int = 5) -> list[str]:
     """The total and the `top` largest lines: what the offline plan prints."""
-    biggest = sorted((x for x in estimate.lines if x.monthly_usd), key=lambda x: -x.monthly_usd)
+    biggest = sorted(
+        (x for x in estimate.lines if x.monthly_usd), key=lambda x: -(x.monthly_usd or 0)
+    )
     fixed, usage = parts_to_total(estimate.total, estimate.fixed, estimate.variable)
     out = [
         f"{money(estimate.total)} a month: fixed {money(fixed)} + usage "

@@ -45,7 +45,8 @@ class Action:
 def rule_path(tree: dict[str, Any], path: str) -> list[dict[str, Any]] | None:
     """The rules along a Pulumi property path (`settings.tier`, `rules[0].match`), outermost
     first; None when the data has no such property. A map's keys end the walk."""
-    found, level = [], tree
+    found: list[dict[str, Any]] = []
+    level: dict[str, Any] | None = tree
     for token in re.findall(r"[^.\[\]]+|\[\d+\]", path):
         if token.startswith("["):
             continue

@@ -336,6 +336,12 @@ class SchemaReader:
             if returned:
                 self.elem(f, expression_at(body, returned.end()), package.name)
                 return
+        if re.fullmatch(r"[\w.]+", expr):  # a package var, e.g. Cloud SQL's database flag block
+            package, name = self._resolve_name(expr, home)
+            value = package.var_expr(name)
+            if value is not None:
+                self.elem(f, value, package.name)
+                return
         f.unsupported.append(f"Elem: {expr[:120]}")
 
     # --- values --------------------------------------------------------------------------------
