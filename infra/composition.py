@@ -6,11 +6,13 @@ config into each component's Args and passes Outputs from one component to the n
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
 from pulumi_gcp import organizations
 
+from components.base import PrivateServiceArgs
 from components.budget import BillingBudget, BillingBudgetArgs
 from components.database import Database, DatabaseArgs
 from components.edge import MEDIA_SIGNING_KEY_NAME, ArmorArgs, Edge, EdgeArgs
@@ -49,12 +51,18 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
     network = Network(
         "network",
         NetworkArgs(
-            project=project, region=region, protect=cfg.protect, **cfg.network.model_dump()
+            project=project,
+            region=region,
+            name=cfg.network.name,
+            subnet_range=cfg.network.subnet_range,
+            flow_log_sampling=cfg.network.flow_log_sampling,
+            private_services_range=cfg.network.private_services_range,
+            protect=cfg.protect,
         ),
         opts=after_apis,
     )
     # Cloud SQL and Redis both take private addresses from the network's peering.
-    on_private_network = dict(
+    on_private_network = PrivateServiceArgs(
         project=project,
         region=region,
         network_id=network.network_id,
@@ -62,32 +70,72 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         labels=labels,
         protect=cfg.protect,
     )
+    db = cfg.database  # its upgrade guard and connection pool are checked in stacks/config.py
     database = Database(
         "database",
-        # The upgrade guard's keys are checked in stacks/config.py; the instance needs neither.
         DatabaseArgs(
-            **on_private_network,
-            **cfg.database.model_dump(
-                exclude={"deployed_version", "allow_major_upgrade_from", "pool"}
-            ),
+            **vars(on_private_network),
+            instance_name=db.instance_name,
+            version=db.version,
+            tier=db.tier,
+            disk_type=db.disk_type,
+            disk_size_gb=db.disk_size_gb,
+            disk_autoresize=db.disk_autoresize,
+            availability=db.availability,
+            backup_start_time=db.backup_start_time,
+            backup_retention_count=db.backup_retention_count,
+            log_retention_days=db.log_retention_days,
+            maintenance_day=db.maintenance_day,
+            maintenance_hour=db.maintenance_hour,
+            database_name=db.database_name,
+            user_name=db.user_name,
+            flags=db.flags,
+            ssl_mode=db.ssl_mode,
+            retain_backups_on_delete=db.retain_backups_on_delete,
+            final_backup_retention_days=db.final_backup_retention_days,
         ),
         opts=after_apis,
     )
     redis = Redis(
         "redis",
-        RedisArgs(**on_private_network, **cfg.redis.model_dump(exclude={"pool"})),
+        RedisArgs(
+            **vars(on_private_network),
+            instance_name=cfg.redis.instance_name,
+            version=cfg.redis.version,
+            tier=cfg.redis.tier,
+            memory_size_gb=cfg.redis.memory_size_gb,
+            rdb_snapshot_period=cfg.redis.rdb_snapshot_period,
+            maintenance_day=cfg.redis.maintenance_day,
+            maintenance_hour=cfg.redis.maintenance_hour,
+        ),
         opts=after_apis,
     )
-    media_cfg = cfg.media.model_dump(exclude={"cors_origins", "lifecycle"})
     media = Media(
         "media",
         MediaArgs(
             project=project,
+            name=cfg.media.name,
+            location=cfg.media.location,
+            storage_class=cfg.media.storage_class,
             cors_origins=cfg.cors_origins,
-            lifecycle=[LifecycleRule(**rule.model_dump()) for rule in cfg.media.lifecycle],
+            cors_methods=cfg.media.cors_methods,
+            cors_response_headers=cfg.media.cors_response_headers,
+            cors_max_age_seconds=cfg.media.cors_max_age_seconds,
+            main_page=cfg.media.main_page,
+            not_found_page=cfg.media.not_found_page,
+            soft_delete_days=cfg.media.soft_delete_days,
+            versioning=cfg.media.versioning,
+            lifecycle=[
+                LifecycleRule(
+                    action=rule.action,
+                    age_days=rule.age_days,
+                    storage_class=rule.storage_class,
+                    matches_prefix=rule.matches_prefix,
+                )
+                for rule in cfg.media.lifecycle
+            ],
             labels=labels,
             protect=cfg.protect,
-            **media_cfg,
         ),
         # The edge serves this bucket: it must not wait for APIs the bucket does not use.
         opts=pulumi.ResourceOptions(
@@ -110,15 +158,19 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         RegistryArgs(
             project=project,
             region=region,
+            repository=cfg.registry.repository,
+            keep_recent_versions=cfg.registry.keep_recent_versions,
+            delete_untagged_after_days=cfg.registry.delete_untagged_after_days,
             labels=labels,
             protect=cfg.protect,
-            **cfg.registry.model_dump(),
         ),
         opts=after_apis,
     )
 
     # Both services and the job take addresses in the subnet (stacks/capacity.py sizes it).
-    direct_vpc_egress = dict(vpc_network=network.network_id, vpc_subnetwork=network.subnetwork_id)
+    direct_vpc_egress: dict[str, Any] = dict(
+        vpc_network=network.network_id, vpc_subnetwork=network.subnetwork_id
+    )
     api_args = service_args(
         cfg,
         cfg.services.api,
@@ -140,12 +192,13 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         **direct_vpc_egress,
     )
     api = CloudRunService("api", api_args, opts=after_apis)
-    migrate = migrations_job(cfg, api_args, api, after_apis)
+    migrate = migrations_job(cfg, api_args, api, apis.services)
     web = CloudRunService(
         "web", service_args(cfg, cfg.services.web, **direct_vpc_egress), opts=after_apis
     )
     # Google's per-project service agents (the CDN fill account) are named by project number.
     project_number = organizations.get_project_output(project_id=project).number
+    armor = cfg.edge.armor
     edge = Edge(
         "edge",
         EdgeArgs(
@@ -165,7 +218,15 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             media_bucket_name=media.bucket_name,
             media_signing_key=media.signing_key,
             project_number=project_number,
-            armor=ArmorArgs(**cfg.edge.armor.model_dump()),
+            armor=ArmorArgs(
+                rate_limit_requests=armor.rate_limit_requests,
+                rate_limit_interval_seconds=armor.rate_limit_interval_seconds,
+                ban_threshold_requests=armor.ban_threshold_requests,
+                ban_interval_seconds=armor.ban_interval_seconds,
+                ban_duration_seconds=armor.ban_duration_seconds,
+                owasp_mode=armor.owasp_mode,
+                owasp_sensitivity=armor.owasp_sensitivity,
+            ),
             hsts_max_age_seconds=cfg.edge.hsts_max_age_seconds,
             certificates=cfg.edge.certificates,
             labels=labels,
@@ -199,9 +260,14 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
                     key=key,
                     service_name=service.name,
                     backend_name=edge.backend_names[key],
-                    **getattr(alerts.slo, key).model_dump(),
+                    availability=objectives.availability,
+                    latency=objectives.latency,
+                    latency_threshold_ms=objectives.latency_threshold_ms,
                 )
-                for key, service in (("api", cfg.services.api), ("web", cfg.services.web))
+                for key, service, objectives in (
+                    ("api", cfg.services.api, alerts.slo.api),
+                    ("web", cfg.services.web, alerts.slo.web),
+                )
             ],
             slo_period=alerts.slo.period,
             uptime_check_period_seconds=alerts.uptime_check_period_seconds,
@@ -256,7 +322,7 @@ def migrations_job(
     cfg: PlatformConfig,
     api_args: CloudRunServiceArgs,
     api: CloudRunService,
-    after_apis: pulumi.ResourceOptions,
+    api_services: Sequence[pulumi.Resource],
 ) -> CloudRunJob:
     """The migrations run as the API does: its image, identity, secrets, socket and egress,
     with pools of the job's own share of the connection budgets. The job waits for the API
@@ -281,7 +347,7 @@ def migrations_job(
             labels=cfg.resource_labels,
             protect=cfg.protect,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[*after_apis.depends_on, *api.access_grants]),
+        opts=pulumi.ResourceOptions(depends_on=[*api_services, *api.access_grants]),
     )
 
 
@@ -295,17 +361,33 @@ def pool_env(database_pool: int, redis_pool: int) -> dict[str, str]:
     return dict(zip(POOL_ENV, (str(database_pool), "0", str(redis_pool)), strict=True))
 
 
-def service_args(cfg: PlatformConfig, service: ServiceConfig, **wiring) -> CloudRunServiceArgs:
-    settings = service.model_dump(exclude={"name", "env", "service_account"})
+def service_args(
+    cfg: PlatformConfig,
+    service: ServiceConfig,
+    *,
+    env: Mapping[str, str] | None = None,
+    **wiring: Any,
+) -> CloudRunServiceArgs:
+    """The service's settings from its config; `wiring`: its secrets, database, egress, buckets."""
     return CloudRunServiceArgs(
         project=cfg.project,
         region=cfg.region,
         service_name=service.name,
         service_account=runtime_account(cfg, service),
-        env={**service.env, **wiring.pop("env", {})},
+        image=service.image,
+        cpu=service.cpu,
+        memory=service.memory,
+        min_instances=service.min_instances,
+        max_instances=service.max_instances,
+        concurrency=service.concurrency,
+        timeout_seconds=service.timeout_seconds,
+        cpu_idle=service.cpu_idle,
+        startup_cpu_boost=service.startup_cpu_boost,
+        health_path=service.health_path,
+        ready_path=service.ready_path,
+        env={**service.env, **(env or {})},
         labels=cfg.resource_labels,
         protect=cfg.protect,
-        **settings,
         **wiring,
     )
 
