@@ -154,8 +154,8 @@ class DeliverySettings:
         changes (`repo:OWNER/NAME:…` or `repo:OWNER@ID/NAME@ID:…`).
         """
         environments = [self.deploy_environment]
-        if not self.pull_request_previews:
-            environments.append(self.preview_environment_name)
+        if (preview := self.preview_environment_name) is not None:
+            environments.append(preview)
         in_environment = " || ".join(f"assertion.environment == '{e}'" for e in environments)
         deploy_ref = self.deploy_workflow_ref
         deploy_runs = (

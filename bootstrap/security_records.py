@@ -9,6 +9,8 @@ no Backup and DR role. What it can still do, and what then happens, is in docs/d
 
 from __future__ import annotations
 
+from typing import Any
+
 import delivery_roles as roles
 import pulumi
 from delivery_settings import DeliverySettings
@@ -67,7 +69,10 @@ class SecurityRecords(pulumi.ComponentResource):
         self._settings = settings
         # Each child waits for the APIs itself (logging, monitoring, backupdr): a component's
         # depends_on does not hold its children back.
-        after_apis = list(opts.depends_on or []) if opts else []
+        depends = opts.depends_on if opts else None
+        after_apis: list[Any] = (
+            depends if isinstance(depends, list) else [depends] if depends else []
+        )
         child = pulumi.ResourceOptions(parent=self, depends_on=after_apis)
         self._audit_configs(name, child)
         self._alerts(name, child)

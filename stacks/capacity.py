@@ -146,7 +146,7 @@ DATABASE_TIER_STEPS = (
 def smallest_database_tier(connections: int, at_least: str | None = None) -> str | None:
     """The smallest tier in DATABASE_TIER_STEPS (from `at_least` up) whose limit holds
     `connections`; None when none does."""
-    steps = DATABASE_TIER_STEPS
+    steps: tuple[str, ...] = DATABASE_TIER_STEPS
     if at_least in steps:
         steps = steps[steps.index(at_least) :]
     for tier in steps:

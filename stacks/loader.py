@@ -78,8 +78,8 @@ def load_stack() -> StackInputs:
     secret_keys = {key for key in values if pulumi.runtime.is_config_secret(key)}
     config = validate(values, pulumi.get_project(), pulumi.get_stack(), secret_keys)
     app_config = pulumi.Config()
-    values = {name: app_config.get_secret(name) for name in config.app_secrets}
-    return StackInputs(config, {name: value for name, value in values.items() if value is not None})
+    given = {name: app_config.get_secret(name) for name in config.app_secrets}
+    return StackInputs(config, {name: value for name, value in given.items() if value is not None})
 
 
 def validate(

@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(
                 f"unrecognized arguments: {' '.join(extra)}; see `vidgo-infra {name} --help`"
             )
+        if project is None:  # only --help and --version need none, and argparse has exited
+            find_project(args.cwd)  # raises the one-line error saying why there is none
+            raise UsageError("no project to act on")
         args.project = project
         if getattr(module, "TAKES_STACK", False):
             args.stack = resolve_stack(args, project)

@@ -484,7 +484,7 @@ def _detail(name: str, entry: dict[str, Any], component: str) -> str:
         return f":{port}"
     if inputs.get("defaultUrlRedirect", {}).get("httpsRedirect"):
         return "redirect to HTTPS"
-    keys = ("secretId", "repositoryId", "name")
+    keys: tuple[str, ...] = ("secretId", "repositoryId", "name")
     if entry["type"] in (API_TYPE, "gcp:projects/iAMAuditConfig:IAMAuditConfig"):
         keys = ("service",)
     elif "iAMMember" in entry["type"] or "IamMember" in entry["type"]:

@@ -65,7 +65,7 @@ def stack_change(
 
 def body(stacks: list[StackChange], limit: int = MAX_BODY) -> str:
     """The comment, at most `limit` characters: detail collapsed until it fits."""
-    plans = [
+    plans: list[dict[str, Any]] = [
         {"properties": True, "diagram": True, "rows": None},
         {"properties": False, "diagram": True, "rows": None},
         {"properties": False, "diagram": False, "rows": None},
