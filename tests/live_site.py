@@ -18,10 +18,17 @@ import trustme
 
 
 class DnsServer:
-    """Answers A (and AAAA) questions from `answers` (name → addresses); NXDOMAIN otherwise."""
+    """Answers A, AAAA and CNAME questions from its tables (name → addresses, name → target);
+    a name in no table is NXDOMAIN. A name with a CNAME answers every question with the CNAME,
+    as an authoritative server does (its target is another zone's)."""
 
-    def __init__(self, a: dict[str, list[str]], aaaa: dict[str, list[str]] | None = None):
-        self.a, self.aaaa = a, aaaa or {}
+    def __init__(
+        self,
+        a: dict[str, list[str]],
+        aaaa: dict[str, list[str]] | None = None,
+        cname: dict[str, str] | None = None,
+    ):
+        self.a, self.aaaa, self.cname = a, aaaa or {}, cname or {}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
@@ -38,8 +45,15 @@ class DnsServer:
             name = question.name.to_text(omit_final_dot=True)
             reply = dns.message.make_response(query)
             table = self.a if question.rdtype == dns.rdatatype.A else self.aaaa
-            if name not in self.a and name not in self.aaaa:
+            if name in self.cname:
+                target = self.cname[name].rstrip(".") + "."
+                reply.answer.append(
+                    dns.rrset.from_text_list(question.name, 60, "IN", "CNAME", [target])
+                )
+            elif name not in self.a and name not in self.aaaa:
                 reply.set_rcode(dns.rcode.NXDOMAIN)
+            elif question.rdtype == dns.rdatatype.CNAME:
+                pass  # the name exists, without a CNAME: an empty answer
             elif table.get(name):
                 rdtype = dns.rdatatype.to_text(question.rdtype)
                 reply.answer.append(

@@ -75,7 +75,7 @@ def test_outputs_give_the_zone_and_the_records_cnames_first():
     [
         ({"dns_zone": ""}, "no dns_zone"),
         ({"dns_records": []}, "not a non-empty list"),
-        ({"dns_records": [{"type": "A", "name": "@"}]}, "not a type/name/value/ttl record"),
+        ({"dns_records": [{"type": "A", "name": "@"}]}, r"dns_records\[0\] has no value, ttl"),
         (
             {"dns_records": [{"type": "TXT", "name": "@", "value": "x", "ttl": 600}]},
             "is a TXT record",
@@ -334,5 +334,6 @@ def test_staging_instructions_name_records_relative_to_the_shared_zone(staging):
 def test_classic_instructions_say_https_fails_until_issued():
     zone, records = cutover.expected_records({**PROD_OUTPUTS, "dns_records": CLASSIC})
     text = cutover.render_instructions(zone, records, "prod")
-    assert "CNAME" not in text
+    assert [line for line in text.splitlines() if line.split()[:1] == ["CNAME"]] == []
+    assert "Wait until every certificate is ACTIVE" not in text
     assert "HTTPS fails the handshake" in " ".join(text.split())

@@ -1,4 +1,5 @@
-"""`vidgo-infra dns`: the GoDaddy records from saved outputs, and --check with fakes, no network."""
+"""`vidgo-infra dns`: the GoDaddy records from saved outputs (CNAMEs first), and --check against
+a DNS server and an HTTPS server on 127.0.0.1: each phase of the cut-over with its exit code."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ PROD_IP = "198.51.100.20"
 STAGING_IP = "198.51.100.30"
 PROD_HOSTS = ("vidgo.ai", "www.vidgo.ai", "api.vidgo.ai")  # the order the program exports
 PARKING_IP = "192.0.2.80"  # stands in for the address GoDaddy's parked pages answer on
+ACME = {  # _acme-challenge.HOST → the CNAME value the fixture's DNS authorization gave
+    f"{record['name']}.vidgo.ai": record["value"]
+    for record in json.loads(PROD_OUTPUTS.read_text())["dns_records"]
+    if record["type"] == "CNAME"
+}
 
 
 @pytest.fixture(autouse=True)
@@ -52,40 +58,19 @@ def dns_cli(argv: list[str], runner: Any = None) -> int:
 
 
 def table_rows(out: str) -> list[list[str]]:
-    """The rows under the Type/Name/Value/TTL header, split into cells."""
-    lines = out.splitlines()
-    start = next(
-        i for i, line in enumerate(lines) if line.split() == ["Type", "Name", "Value", "TTL"]
-    )
-    rows = []
-    for line in lines[start + 2 :]:  # past the header and its rule
-        if not line.strip():
-            break
-        rows.append(line.split())
-    return rows
+    """The rows of every Type/Name/Value/TTL table, in the order printed, split into cells."""
+    rows = [line.split() for line in out.splitlines()]
+    return [row for row in rows if len(row) == 4 and row[0] in ("A", "CNAME")]
 
 
-def section(out: str, header: str) -> list[str]:
-    """The indented report lines under the line starting with `header`."""
-    lines = out.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(header))
-    body = []
-    for line in lines[start + 1 :]:
-        if not line.startswith("  "):
-            break
-        body.append(line)
-    return body
+def prose(out: str) -> str:
+    """The printed steps with the line wrapping undone."""
+    return " ".join(out.split())
 
 
-def line_for(lines: list[str], name: str) -> list[str]:
-    """The report lines about exactly `name` (so vidgo.ai does not match api.vidgo.ai)."""
-    return [line for line in lines if line.split()[1] == name]
-
-
-def steps_of(out: str) -> tuple[str, str]:
-    """The steps as printed, and as prose with the line wrapping undone."""
-    steps = out.split("Steps at GoDaddy:")[1]
-    return steps, " ".join(steps.split())
+def a_records_only(outputs):
+    """The outputs of a stack with classic certificates: no CNAMEs."""
+    return {**outputs, "dns_records": [r for r in outputs["dns_records"] if r["type"] == "A"]}
 
 
 def write_outputs(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
@@ -99,9 +84,12 @@ def write_outputs(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> P
 # --- the records and steps -----------------------------------------------------------------
 
 
-def test_prod_records_are_the_apex_api_and_www_on_the_static_ip(capsys):
+def test_prod_prints_the_cnames_first_then_the_a_records_on_the_static_ip(capsys):
     assert dns_cli(["prod", "--outputs", str(PROD_OUTPUTS)]) == 0
     assert table_rows(capsys.readouterr().out) == [
+        ["CNAME", "_acme-challenge", ACME["_acme-challenge.vidgo.ai"], "600"],
+        ["CNAME", "_acme-challenge.www", ACME["_acme-challenge.www.vidgo.ai"], "600"],
+        ["CNAME", "_acme-challenge.api", ACME["_acme-challenge.api.vidgo.ai"], "600"],
         ["A", "@", PROD_IP, "600"],
         ["A", "www", PROD_IP, "600"],
         ["A", "api", PROD_IP, "600"],
@@ -111,49 +99,66 @@ def test_prod_records_are_the_apex_api_and_www_on_the_static_ip(capsys):
 def test_staging_records_are_named_inside_the_vidgo_ai_zone(capsys):
     assert dns_cli(["staging", "--outputs", str(STAGING_OUTPUTS)]) == 0
     out = capsys.readouterr().out
-    assert table_rows(out) == [
-        ["A", "staging", STAGING_IP, "600"],
-        ["A", "api.staging", STAGING_IP, "600"],
+    assert [row[:2] for row in table_rows(out)] == [
+        ["CNAME", "_acme-challenge.staging"],
+        ["CNAME", "_acme-challenge.api.staging"],
+        ["A", "staging"],
+        ["A", "api.staging"],
     ]
+    assert [row[2] for row in table_rows(out)][2:] == [STAGING_IP, STAGING_IP]
     assert "Domains → vidgo.ai → DNS" in out
 
 
-def test_prod_steps_edit_the_apex_record_and_clear_what_blocks_the_certificate(capsys):
+def test_prod_steps_wait_for_the_certificates_between_the_cnames_and_the_a_records(capsys):
     dns_cli(["prod", "--outputs", str(PROD_OUTPUTS)])
-    printed, steps = steps_of(capsys.readouterr().out)
-    assert "My Products → Domains → vidgo.ai → DNS" in steps
-    assert "Edit the existing A record named @" in steps
-    assert "do not add a second one" in steps
-    assert "Delete GoDaddy's parking records" in steps
-    assert "every AAAA record" in steps
+    out = capsys.readouterr().out
+    steps = prose(out)
+    assert out.index("_acme-challenge.api") < out.index("Wait until every certificate is ACTIVE")
+    assert out.index("Wait until every certificate is ACTIVE") < out.index(f"A     @     {PROD_IP}")
+    assert "Keep them for good" in steps
+    assert "`vidgo-infra dns prod --check` exits 3 (ready to move the A records)" in steps
+    assert "edit each existing A record (the parked @ one included) rather than adding a" in steps
+    assert "delete every AAAA record on these names" in steps
+    assert "If Forwarding is set for the domain, remove it" in steps
+    assert "If www or api has a CNAME record" in steps
     # The CAA values are printed on lines of their own, to be typed exactly.
-    assert '\n      CAA  @  0 issue "pki.goog"\n' in printed
-    assert '\n      CAA  @  0 issue "letsencrypt.org"\n' in printed
-    assert "15 to 60 minutes" in steps
-    assert "`pulumi up` already attached the certificate to the HTTPS proxy" in steps
-    assert "vidgo-infra dns prod --check" in steps
+    assert '\n     CAA  @  0 issue "pki.goog"\n' in out
+    assert '\n     CAA  @  0 issue "letsencrypt.org"\n' in out
+    assert "`vidgo-infra dns prod --check` exits 0" in steps
     assert "curl https://api.vidgo.ai/health" in steps
 
 
 def test_staging_steps_do_not_send_the_operator_to_productions_apex_record(capsys):
     dns_cli(["staging", "--outputs", str(STAGING_OUTPUTS)])
-    _, steps = steps_of(capsys.readouterr().out)
-    assert "named @" not in steps
-    assert "parked page is an A record on @" not in steps
-    assert "every AAAA record on staging, api.staging" in steps
-    assert "Add an A record named api.staging: Value 198.51.100.30, TTL 600 seconds" in steps
+    steps = prose(capsys.readouterr().out)
+    assert "Do @ last" not in steps
+    assert "Forwarding" not in steps
+    assert "If staging or api.staging has a CNAME record" in steps
 
 
-def a_records_only(outputs):
-    # The CNAMEs that come first are vidgo_infra/cutover.py's (tests/test_cutover.py).
-    return {**outputs, "dns_records": [r for r in outputs["dns_records"] if r["type"] == "A"]}
+def test_classic_certificates_keep_the_old_order(capsys, tmp_path):
+    path = write_outputs(tmp_path, lambda o: o.update(a_records_only(o)))
+    assert dns_cli(["prod", "--outputs", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert [row[0] for row in table_rows(out)] == ["A", "A", "A"]
+    steps = prose(out)
+    assert "Wait until every certificate is ACTIVE" not in steps
+    assert "15-60 minutes in which HTTPS fails the handshake" in steps
+    assert "also stops Google issuing a classic certificate" in steps
 
 
 def test_the_programs_own_outputs_meet_the_dns_contract(prod, staging):
-    # The program run under mocks (tests/conftest.py): the address is a stand-in, the shape is real.
-    prod_records = parse_outputs(a_records_only(prod.outputs)).records
-    assert [r.name for r in prod_records] == ["@", "www", "api"]
-    assert [r.name for r in parse_outputs(a_records_only(staging.outputs)).records] == [
+    # The program run under mocks (tests/conftest.py): the values are stand-ins, the shape is real.
+    prod_records = parse_outputs(prod.outputs).records
+    assert [(r.type, r.name) for r in prod_records] == [
+        ("CNAME", "_acme-challenge"),
+        ("CNAME", "_acme-challenge.www"),
+        ("CNAME", "_acme-challenge.api"),
+        ("A", "@"),
+        ("A", "www"),
+        ("A", "api"),
+    ]
+    assert [r.name for r in parse_outputs(staging.outputs).a_records] == [
         "staging",
         "api.staging",
     ]
@@ -173,7 +178,7 @@ def test_outputs_come_from_pulumi_stack_output_for_the_named_stack(capsys):
     assert commands == [
         ["pulumi", "stack", "output", "--json", "--show-secrets=false", "--stack", "prod"]
     ]
-    assert table_rows(capsys.readouterr().out)[0] == ["A", "@", PROD_IP, "600"]
+    assert table_rows(capsys.readouterr().out)[3] == ["A", "@", PROD_IP, "600"]
 
 
 def test_pulumi_cli_not_on_path_is_a_clear_error(capsys, monkeypatch, tmp_path):
@@ -227,11 +232,18 @@ def _set_record(index: int, key: str, value: Any) -> Callable[[dict[str, Any]], 
     ("change", "message"),
     [
         (_set("static_ip", "[secret]"), "static_ip is '[secret]', not an IPv4 address"),
-        (_set_record(2, "value", PARKING_IP), "dns_records[2] (api) has value"),
+        (_set_record(5, "value", PARKING_IP), "dns_records[5] (api) has value"),
         (_set_record(0, "ttl", "600"), "dns_records[0].ttl is '600'"),
-        (_set_record(2, "type", "CNAME"), "dns_records[2] is a CNAME record"),
+        (_set_record(5, "type", "CNAME"), "dns_records[5] is a CNAME on 'api', not on an"),
+        (_set_record(3, "type", "TXT"), "dns_records[3] is a TXT record; expected CNAME or A"),
+        (_set_record(1, "value", "https://example.com/x"), "(_acme-challenge.www) has value"),
+        (_set_record(1, "name", "_acme-challenge.media"), "not one per host"),
         (_set("hosts", ["vidgo.ai", "api.vidgo.ai", "www.vidgo.ai"]), "do not match dns_records"),
         (_set("dns_records", []), "dns_records is [], not a non-empty list"),
+        (
+            lambda o: o.__setitem__("dns_records", o["dns_records"][3:] + o["dns_records"][:3]),
+            "the CNAMEs go in first",
+        ),
     ],
 )
 def test_outputs_that_break_the_contract_are_refused(capsys, tmp_path, change, message):
@@ -252,6 +264,7 @@ def test_outputs_file_that_is_not_json_or_missing(capsys, tmp_path):
     ("argv", "message"),
     [
         (["--server", "192.0.2.53"], "--server: used with --check"),
+        (["--google"], "--google: used with --check"),
         (["--check", "--server", "dns.google"], "'dns.google' is not an IP address"),
     ],
 )
@@ -260,23 +273,25 @@ def test_server_option_usage_errors(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-# --- --check: the live-site checker's DNS and certificate checks, on 127.0.0.1 ---------------
+# --- --check: the cut-over's phases, against servers on 127.0.0.1 ---------------------------
 
 
 @pytest.fixture
 def local_site(monkeypatch, tmp_path):
-    """Undo the no-network guard (these talk to 127.0.0.1 only) and serve prod's hosts."""
+    """Undo the no-network guard (these talk to 127.0.0.1 only) and serve prod's hosts: a DNS
+    server with the given records, and the load balancer (HTTPS, a test CA) at --connect."""
     monkeypatch.undo()
     ca = live_site.certificate_authority()
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     started = []
 
-    def run(a: dict[str, list[str]], aaaa=None, cert_hosts=PROD_HOSTS) -> list[str]:
-        resolver = live_site.DnsServer(a, aaaa)
+    def run(a: dict[str, list[str]], aaaa=None, cname=None, cert_hosts=PROD_HOSTS,
+            outputs=PROD_OUTPUTS) -> list[str]:  # fmt: skip
+        resolver = live_site.DnsServer(a, aaaa, ACME if cname is None else cname)
         https = live_site.serve(BaseHTTPRequestHandler, live_site.tls_context(ca, [*cert_hosts]))
         started.extend([resolver, https])
-        return ["prod", "--outputs", str(PROD_OUTPUTS), "--check", "--server", resolver.address,
+        return ["prod", "--outputs", str(outputs), "--check", "--server", resolver.address,
                 "--ca-file", str(ca_file), "--timeout", "3",
                 "--connect", f"127.0.0.1:{https.server_address[1]}"]  # fmt: skip
 
@@ -294,33 +309,192 @@ def rows(out: str) -> dict[tuple[str, str], str]:
     return found
 
 
-def test_check_passes_when_every_record_points_at_the_ip_and_every_cert_is_valid(
-    local_site, capsys
-):
-    argv = local_site({host: [PROD_IP] for host in PROD_HOSTS})
-    assert dns_cli(argv) == 0
+def detail(out: str, check: str, name: str) -> str:
+    [line] = [
+        line for line in out.splitlines() if re.search(rf"  {check}  +{re.escape(name)}  ", line)
+    ]
+    return line.split(f"{name}  ", 1)[1].strip()
+
+
+MOVED = {host: [PROD_IP] for host in PROD_HOSTS}
+PARKED = {host: [PARKING_IP] for host in PROD_HOSTS}  # GoDaddy's records, before the move
+CNAME_CHECK = "CNAME for the certificate"
+
+
+def test_done_when_every_cname_and_a_record_is_in_and_every_certificate_served(local_site, capsys):
+    assert dns_cli(local_site(MOVED)) == 0
     out = capsys.readouterr().out
-    assert set(rows(out).values()) == {"ok"} and len(rows(out)) == 2 * len(PROD_HOSTS)
-    assert "Done: every record points at 198.51.100.20" in out
+    assert set(rows(out).values()) == {"ok"} and len(rows(out)) == 3 * len(PROD_HOSTS)
+    assert "Phase: done (exit 0): every record points at 198.51.100.20" in out
+    assert "keep the CNAMEs, renewals use them" in out
 
 
-def test_a_parking_record_and_an_aaaa_record_are_named(local_site, capsys):
+def test_a_cname_missing_is_named_and_is_exit_1(local_site, capsys):
+    cnames = {**ACME}
+    del cnames["_acme-challenge.www.vidgo.ai"]
+    assert dns_cli(local_site(PARKED, cname=cnames)) == 1
+    out = capsys.readouterr().out
+    assert rows(out)[(CNAME_CHECK, "_acme-challenge.www.vidgo.ai")] == "FAIL"
+    assert detail(out, CNAME_CHECK, "_acme-challenge.www.vidgo.ai") == (
+        "CNAME missing: no such name (NXDOMAIN)"
+    )
+    assert rows(out)[(CNAME_CHECK, "_acme-challenge.api.vidgo.ai")] == "ok"
+    assert "Phase: add the CNAMEs (exit 1): 1 of 3 _acme-challenge CNAMEs missing or wrong" in out
+
+
+def test_a_cname_on_a_name_with_other_records_only_is_missing(local_site, capsys):
+    cnames = {**ACME}
+    del cnames["_acme-challenge.vidgo.ai"]
+    # A TXT-style leftover: the name exists (here with an address), but has no CNAME.
+    argv = local_site({**PARKED, "_acme-challenge.vidgo.ai": [PARKING_IP]}, cname=cnames)
+    assert dns_cli(argv) == 1
+    out = capsys.readouterr().out
+    assert detail(out, CNAME_CHECK, "_acme-challenge.vidgo.ai").startswith(
+        "CNAME missing: no CNAME record"
+    )
+
+
+def test_a_cname_to_another_value_is_wrong_and_is_exit_1(local_site, capsys):
+    other = "f0e1d2c3-staging-0.4.authorize.certificatemanager.goog"
+    argv = local_site(MOVED, cname={**ACME, "_acme-challenge.api.vidgo.ai": other})
+    assert dns_cli(argv) == 1  # even with every A record moved: a renewal would fail
+    out = capsys.readouterr().out
+    assert detail(out, CNAME_CHECK, "_acme-challenge.api.vidgo.ai") == (
+        f"CNAME wrong: points to {other}, not {ACME['_acme-challenge.api.vidgo.ai']}"
+    )
+    assert "Phase: add the CNAMEs (exit 1)" in out
+
+
+def test_cnames_in_and_certificates_not_served_yet_is_waiting(local_site, capsys):
+    assert dns_cli(local_site(PARKED, cert_hosts=["other.example"])) == 1
+    out = capsys.readouterr().out
+    assert "Phase: wait for the certificates (exit 1): every CNAME is in; 3 of 3" in out
+    assert "leave the A records until then" in out
+
+
+def test_ready_to_move_the_a_records_is_exit_3(local_site, capsys):
+    """Every CNAME in, the load balancer serves every certificate at the static IP, and the
+    A records still point at GoDaddy's parked pages: the operator's turn."""
+    assert dns_cli(local_site(PARKED)) == 3
+    out = capsys.readouterr().out
+    assert {rows(out)[(CNAME_CHECK, name)] for name in ACME} == {"ok"}
+    assert {rows(out)[("certificate valid", host)] for host in PROD_HOSTS} == {"ok"}
+    assert {rows(out)[("resolves to the static IP", host)] for host in PROD_HOSTS} == {"FAIL"}
+    assert "Phase: ready to move the A records (exit 3)" in out
+    assert f"point the A records at {PROD_IP} now" in out
+
+
+def test_a_records_part_way_moved_is_exit_1(local_site, capsys):
+    assert dns_cli(local_site({**PARKED, "api.vidgo.ai": [PROD_IP]})) == 1
+    assert "Phase: A records moving (exit 1): 2 of 3 A records need attention" in (
+        capsys.readouterr().out
+    )
+
+
+def test_json_lines_carry_the_phase(local_site, capsys):
+    assert dns_cli([*local_site(PARKED), "--json"]) == 3
+    *results, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert summary["phase"] == "ready to move the A records" and summary["exit_status"] == 3
+    assert {r["check"] for r in results} == {CNAME_CHECK, "resolves to the static IP",
+                                             "certificate valid"}  # fmt: skip
+
+
+# --- --check --google: the certificates' states at Google --------------------------------------
+
+
+def certificate_manager(domains_state: dict[str, dict]) -> list[dict]:
+    return [{"name": f"projects/vidgo-ai-prod/locations/global/certificates/c{i}",
+             "managed": {"domains": [host], **state}}
+            for i, (host, state) in enumerate(domains_state.items())]  # fmt: skip
+
+
+def gcloud_answering(listing, seen):
+    def runner(command):
+        seen.append(list(command))
+        return subprocess.CompletedProcess(command, 0, json.dumps(listing), "")
+
+    return runner
+
+
+def test_google_states_show_why_a_certificate_failed(local_site, capsys):
+    mismatch = {
+        "state": "PROVISIONING",
+        "authorizationAttemptInfo": [{
+            "domain": "api.vidgo.ai", "state": "FAILED", "failureReason": "CONFIG",
+            "troubleshooting": {"issues": ["CNAME_MISMATCH"]},
+        }],
+    }  # fmt: skip
+    listing = certificate_manager(
+        {"vidgo.ai": {"state": "ACTIVE"}, "www.vidgo.ai": {"state": "ACTIVE"},
+         "api.vidgo.ai": mismatch}
+    )  # fmt: skip
+    seen = []
+    argv = [*local_site(PARKED), "--google"]
+    assert dns_cli(argv, runner=gcloud_answering(listing, seen)) == 1
+    out = capsys.readouterr().out
+    assert seen == [["gcloud", "certificate-manager", "certificates", "list", "--location",
+                     "global", "--project", "vidgo-ai-prod", "--format=json"]]  # fmt: skip
+    google = "certificate ACTIVE at Google"
+    assert rows(out)[(google, "vidgo.ai")] == "ok"
+    assert detail(out, google, "api.vidgo.ai") == "PROVISIONING: CONFIG: CNAME_MISMATCH"
+    # Google's word decides the phase, though the test load balancer serves every certificate.
+    assert "Phase: wait for the certificates (exit 1)" in out
+
+
+def test_google_all_active_and_nothing_moved_is_ready(local_site, capsys):
+    listing = certificate_manager({host: {"state": "ACTIVE"} for host in PROD_HOSTS})
+    argv = [*local_site(PARKED), "--google"]
+    assert dns_cli(argv, runner=gcloud_answering(listing, [])) == 3
+
+
+def test_gcloud_failing_is_could_not_check_once(local_site, capsys):
+    def failing(command):
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: (gcloud) not logged in")
+
+    assert dns_cli([*local_site(MOVED), "--google"], runner=failing) == 2
+    out = capsys.readouterr().out
+    assert out.count("not logged in") == 1
+    assert "Could not check" in out
+
+
+# --- classic certificates: the A records first ---------------------------------------------
+
+
+@pytest.fixture
+def classic_outputs(tmp_path) -> Path:
+    return write_outputs(tmp_path, lambda o: o.update(a_records_only(o)))
+
+
+def test_classic_nothing_moved_is_ready_to_move(local_site, classic_outputs, capsys):
+    argv = local_site(PARKED, cert_hosts=["other.example"], outputs=classic_outputs)
+    assert dns_cli(argv) == 3
+    out = capsys.readouterr().out
+    assert CNAME_CHECK not in out
+    assert "Google issues the classic certificates 15 to 60 minutes later" in out
+
+
+def test_classic_a_parking_record_and_an_aaaa_record_are_named(local_site, classic_outputs, capsys):
     a = {"vidgo.ai": [PARKING_IP], "www.vidgo.ai": [PROD_IP, PARKING_IP], "api.vidgo.ai": [PROD_IP]}
-    argv = local_site(a, aaaa={"api.vidgo.ai": ["2001:db8::1"]})
+    argv = local_site(a, aaaa={"api.vidgo.ai": ["2001:db8::1"]}, outputs=classic_outputs)
     assert dns_cli(argv) == 1
     out = capsys.readouterr().out
     assert f"points elsewhere: {PARKING_IP}, not {PROD_IP}" in out
     assert f"also points at {PARKING_IP}: delete that A record" in out
     assert "has AAAA 2001:db8::1: delete it" in out
-    assert "Not done: 3 of 3 records need attention" in out
+    assert "Phase: A records moving (exit 1): 3 of 3 A records need attention" in out
 
 
-def test_only_certificates_failing_does_not_blame_dns(local_site, capsys):
-    argv = local_site({host: [PROD_IP] for host in PROD_HOSTS}, cert_hosts=["other.example"])
+def test_classic_only_certificates_failing_does_not_blame_dns(local_site, classic_outputs, capsys):
+    argv = local_site(MOVED, cert_hosts=["other.example"], outputs=classic_outputs)
     assert dns_cli(argv) == 1
     out = capsys.readouterr().out
     assert "DNS is done; 3 of 3 hosts have no valid certificate yet" in out
-    assert "records need attention" not in out
+    assert "need attention" not in out
+
+
+def test_classic_done(local_site, classic_outputs, capsys):
+    assert dns_cli(local_site(MOVED, outputs=classic_outputs)) == 0
+    assert "Phase: done (exit 0)" in capsys.readouterr().out
 
 
 def test_a_name_that_does_not_exist_is_nxdomain(local_site, capsys):
@@ -342,7 +516,7 @@ def test_a_server_that_never_answers_is_exit_2_after_one_timeout(local_site, cap
         silent.close()
     assert time.monotonic() - started < 3
     out = capsys.readouterr().out
-    assert out.count("no answer from DNS server") == len(PROD_HOSTS)
+    assert out.count("no answer from DNS server") == len(ACME) + len(PROD_HOSTS)
 
 
 def test_check_options_without_check_are_refused(capsys):

@@ -1,11 +1,12 @@
 """`vidgo-infra verify` against a site on 127.0.0.1 (tests/live_site.py): a local DNS server,
 local HTTP and HTTPS servers with a test CA made by trustme, for a correct site and each wrong
-one, and a listener that never answers."""
+one, the cut-over's "ready to move the A records", and a listener that never answers."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,15 +18,24 @@ import pytest
 
 from tests import live_site
 from tests.conftest import ROOT, linked_project
-from vidgo_infra import cli, verify
+from vidgo_infra import cli
+from vidgo_infra import outputs as outputs_module
 
 IP, OTHER_IP = "203.0.113.10", "198.51.100.9"  # RFC 5737 documentation addresses
 HOSTS = ["vidgo.ai", "www.vidgo.ai", "api.vidgo.ai"]
+ACME = {f"_acme-challenge.{host}": f"{host[:3]}-9a8b.4.authorize.certificatemanager.goog"
+        for host in HOSTS}  # fmt: skip
 OUTPUTS = {
+    "project": "vidgo-ai-prod",
+    "region": "asia-east1",
     "static_ip": IP,
     "dns_zone": "vidgo.ai",
     "dns_records": [
-        {"type": "A", "name": name, "value": IP, "ttl": 600} for name in ("@", "www", "api")
+        *(
+            {"type": "CNAME", "name": fqdn.removesuffix(".vidgo.ai"), "value": value, "ttl": 600}
+            for fqdn, value in ACME.items()
+        ),
+        *({"type": "A", "name": name, "value": IP, "ttl": 600} for name in ("@", "www", "api")),
     ],
     "hosts": HOSTS,
     "health_url": "https://api.vidgo.ai/health",
@@ -43,7 +53,8 @@ def cli_main(argv: list[str]) -> int:
 
 # --- the site -------------------------------------------------------------------------------
 
-CORRECT = dict(ip=IP, cert="site", tls10=False, redirect=301, hsts=True, health=200, media=403)
+CORRECT = dict(ip=IP, cert="site", tls10=False, redirect=301, hsts=True, health=200, media=403,
+               acme=ACME)  # fmt: skip
 
 
 def handler(site: dict, https: bool):
@@ -95,7 +106,7 @@ def serve(ca, tmp_path):
         context = live_site.tls_context(ca, names, allow_tls10=site["tls10"])
         https = live_site.serve(handler(site, https=True), context)
         plain = live_site.serve(handler(site, https=False))
-        resolver = live_site.DnsServer({host: [site["ip"]] for host in HOSTS})
+        resolver = live_site.DnsServer({host: [site["ip"]] for host in HOSTS}, cname=site["acme"])
         started.extend([https, plain, resolver])
         outputs = tmp_path / "outputs.json"
         outputs.write_text(json.dumps(OUTPUTS))
@@ -123,15 +134,34 @@ def test_a_correct_site_passes_every_check(serve, capsys):
     code, rows = verify_cli(serve(), capsys)
     assert {status.strip() for status, _ in rows} == {"ok"}, rows
     assert code == 0
-    # Per host: DNS, certificate, TLS 1.0, TLS 1.1, redirect, HSTS; then health, root and
-    # /api/ for each site host, and media.
-    assert len(rows) == 6 * len(HOSTS) + 1 + 2 * 2 + 1
+    # Per host: its CNAME, DNS, certificate, TLS 1.0, TLS 1.1, redirect, HSTS; then health,
+    # root and /api/ for each site host, and media.
+    assert len(rows) == 7 * len(HOSTS) + 1 + 2 * 2 + 1
+
+
+def test_before_the_a_records_move_verify_says_ready_to_move(serve, capsys):
+    """Every CNAME in and every certificate served at the static IP; DNS still points at the
+    old site: exit 3, the cut-over's own status, not a failure."""
+    code = cli_main(serve(ip=OTHER_IP))
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "Phase: ready to move the A records (exit 3)" in out.splitlines()[-1]
+    assert {
+        line.split()[0] for line in out.splitlines() if "resolves to the static IP" in line
+    } == {"FAIL"}
+
+
+def test_a_wrong_cname_is_not_ready_to_move(serve, capsys):
+    wrong = {**ACME, "_acme-challenge.www.vidgo.ai": "elsewhere.authorize.certificatemanager.goog"}
+    code, rows = verify_cli(serve(ip=OTHER_IP, acme=wrong), capsys)
+    assert code == 1
+    assert statuses(rows, "CNAME for the certificate") == {"ok", "FAIL"}
 
 
 @pytest.mark.parametrize(
     ("change", "failing"),
     [
-        ({"ip": OTHER_IP}, "resolves to the static IP"),
+        ({"acme": {}}, "CNAME for the certificate"),
         ({"cert": "other"}, "certificate valid"),
         ({"tls10": True}, ("TLS 1.0 refused", "TLS 1.1 refused")),
         ({"redirect": 302}, "http:// redirects to https://"),
@@ -177,7 +207,7 @@ def test_a_listener_that_never_answers_costs_one_timeout_per_address(tmp_path, c
     """The README's bound: at most one --timeout per address (here both ports go to one), plus
     DNS. The first result prints within the timeout; the rest are skipped with the cause."""
     listener = live_site.SilentListener()
-    resolver = live_site.DnsServer({host: [IP] for host in HOSTS})
+    resolver = live_site.DnsServer({host: [IP] for host in HOSTS}, cname=ACME)
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(OUTPUTS))
     argv = ["-C", str(ROOT), "verify", "prod", "--outputs", str(outputs),
@@ -202,7 +232,7 @@ def test_a_listener_that_never_answers_costs_one_timeout_per_address(tmp_path, c
         resolver.close()
     total = time.monotonic() - started
     lines = [first, *rest.splitlines()]
-    assert first.startswith("ok") and "resolves to the static IP" in first, first
+    assert first.startswith("ok") and "CNAME for the certificate" in first, first
     assert first_at < 1 + 4, first_at  # start-up and a DNS answer, before any timeout
     assert tool.returncode == 1, err
     assert total < 1 + 6, total  # one timeout for 127.0.0.1, and start-up
@@ -254,31 +284,62 @@ def test_outputs_of_another_stack_are_refused(capsys, tmp_path):
     assert "Pulumi.qa.yaml: no such stack file" in err[1]
 
 
-def test_google_reports_certificates_and_services():
+def gcloud_fake(seen: list[list[str]]):
+    """Google, as gcloud lists certificates (both kinds) and describes services."""
+
     def gcloud(command):
-        if "ssl-certificates" in command:
+        seen.append(list(command))
+        if "certificate-manager" in command:
             certs = [
-                {"managed": {"status": "ACTIVE", "domains": ["vidgo.ai"],
-                             "domainStatus": {"vidgo.ai": "ACTIVE"}}},
+                {"managed": {"domains": ["vidgo.ai"], "state": "ACTIVE"}},
+                {"managed": {"domains": ["www.vidgo.ai"], "state": "ACTIVE"}},
+                {"managed": {"domains": ["api.vidgo.ai"], "state": "FAILED",
+                             "provisioningIssue": {"reason": "AUTHORIZATION_ISSUE"}}},
+            ]  # fmt: skip
+        elif "ssl-certificates" in command:
+            certs = [
+                {"managed": {"status": "ACTIVE", "domains": ["vidgo.ai", "www.vidgo.ai"],
+                             "domainStatus": {"vidgo.ai": "ACTIVE", "www.vidgo.ai": "ACTIVE"}}},
                 {"managed": {"status": "PROVISIONING", "domains": ["api.vidgo.ai"],
                              "domainStatus": {"api.vidgo.ai": "FAILED_NOT_VISIBLE"}}},
             ]  # fmt: skip
-            return subprocess.CompletedProcess(command, 0, json.dumps(certs), "")
-        ready = "True" if "vidgo-api" in command else "False"
-        service = {"status": {"conditions": [{"type": "Ready", "status": ready}]}}
-        return subprocess.CompletedProcess(command, 0, json.dumps(service), "")
+        else:
+            ready = "True" if "vidgo-api" in command else "False"
+            certs = {"status": {"conditions": [{"type": "Ready", "status": ready}]}}
+        return subprocess.CompletedProcess(command, 0, json.dumps(certs), "")
 
-    outputs = {
-        "sql_connection_name": "vidgo-ai-prod:asia-east1:vidgo-db",
-        "cloud_run_services": {"api": "vidgo-api", "web": "vidgo-web"},
-    }
-    results = {(r.check, r.host): r.status for r in verify.google_checks(outputs, gcloud)}
-    assert results == {
-        ("managed certificate ACTIVE", "vidgo.ai"): "ok",
-        ("managed certificate ACTIVE", "api.vidgo.ai"): "FAIL",
-        ("Cloud Run service ready", "vidgo-api"): "ok",
-        ("Cloud Run service ready", "vidgo-web"): "FAIL",
-    }
+    return gcloud
+
+
+SERVICES = {"api": "vidgo-api", "web": "vidgo-web"}
+
+
+@pytest.mark.parametrize("classic", [False, True])
+def test_google_reports_certificates_and_services(serve, capsys, monkeypatch, classic, tmp_path):
+    argv = serve()
+    records = OUTPUTS["dns_records"][3:] if classic else OUTPUTS["dns_records"]  # classic: no CNAME
+    path = tmp_path / "with-services.json"
+    path.write_text(json.dumps({**OUTPUTS, "dns_records": records, "cloud_run_services": SERVICES}))
+    argv[argv.index("--outputs") + 1] = str(path)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(outputs_module, "run_command", lambda c, cwd=None: gcloud_fake(seen)(c))
+    code = cli_main([*argv, "--google"])
+    lines = [
+        re.split(r"\s{2,}", line.strip(), maxsplit=3)
+        for line in capsys.readouterr().out.splitlines()
+    ]
+    found = {(parts[1], parts[2]): (parts[0], parts[3]) for parts in lines if len(parts) == 4}
+    google = "certificate ACTIVE at Google"
+    assert found[(google, "vidgo.ai")] == ("ok", "ACTIVE")
+    status, why = found[(google, "api.vidgo.ai")]
+    assert status == "FAIL" and why.endswith(
+        "FAILED_NOT_VISIBLE" if classic else "AUTHORIZATION_ISSUE"
+    )
+    assert found[("Cloud Run service ready", "vidgo-api")] == ("ok", "Ready")
+    assert found[("Cloud Run service ready", "vidgo-web")] == ("FAIL", "Ready=False")
+    kind = ["compute", "ssl-certificates"] if classic else ["certificate-manager", "certificates"]
+    assert seen[0][1:3] == kind and "vidgo-ai-prod" in seen[0]
+    assert code == 1
 
 
 def test_outputs_come_from_the_project_named_with_dash_c(tmp_path, monkeypatch):

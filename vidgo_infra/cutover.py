@@ -41,6 +41,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vidgo_infra.outputs import Record, parse_records
+from vidgo_infra.project import UsageError
+
 ACTIVE, PROVISIONING, FAILED = "ACTIVE", "PROVISIONING", "FAILED"
 EXIT_DONE, EXIT_NOT_YET, EXIT_READY_TO_MOVE = 0, 1, 3
 WIDTH = 96
@@ -52,19 +55,6 @@ class Phase(enum.Enum):
     READY_TO_MOVE_A_RECORDS = "ready to move the A records"
     A_RECORDS_MOVING = "A records moving"
     DONE = "done"
-
-
-@dataclass(frozen=True)
-class Record:
-    """One record to enter at GoDaddy; `name` is relative to the zone ("@" is the apex)."""
-
-    type: str  # "CNAME" or "A"
-    name: str
-    value: str
-    ttl: int
-
-    def fqdn(self, zone: str) -> str:
-        return zone if self.name == "@" else f"{self.name}.{zone}"
 
 
 @dataclass(frozen=True)
@@ -117,30 +107,15 @@ class Report:
 
 
 def expected_records(outputs: Mapping[str, Any]) -> tuple[str, tuple[Record, ...]]:
-    """(zone, records) from the stack outputs `dns_zone` and `dns_records`; raises ValueError
-    naming the offending record when the outputs are not what the program exports."""
+    """(zone, records) from the stack outputs `dns_zone` and `dns_records`, checked by the
+    outputs contract (vidgo_infra/outputs.py); raises ValueError naming the offending record."""
     zone = str(outputs.get("dns_zone") or "").lower().rstrip(".")
     if not zone:
         raise ValueError("the stack outputs have no dns_zone")
-    raw = outputs.get("dns_records")
-    if not isinstance(raw, list) or not raw:
-        raise ValueError(f"dns_records is {raw!r}, not a non-empty list")
-    records = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, Mapping) or {"type", "name", "value", "ttl"} - set(item):
-            raise ValueError(f"dns_records[{i}] is {item!r}, not a type/name/value/ttl record")
-        kind = str(item["type"]).upper()
-        if kind not in ("A", "CNAME"):
-            raise ValueError(f"dns_records[{i}] is a {kind} record; expected CNAME or A")
-        if type(item["ttl"]) is not int or item["ttl"] <= 0:
-            raise ValueError(f"dns_records[{i}].ttl is {item['ttl']!r}, not a positive integer")
-        records.append(Record(kind, str(item["name"]), str(item["value"]), item["ttl"]))
-    kinds = [r.type for r in records]
-    if "A" not in kinds:
-        raise ValueError("dns_records has no A record")
-    if "CNAME" in kinds[kinds.index("A") :]:
-        raise ValueError("dns_records lists an A record before a CNAME; the CNAMEs go in first")
-    return zone, tuple(records)
+    try:
+        return zone, parse_records(outputs.get("dns_records"))
+    except UsageError as error:
+        raise ValueError(str(error)) from None
 
 
 def cnames(records: Iterable[Record]) -> list[Record]:
@@ -153,7 +128,7 @@ def a_records(records: Iterable[Record]) -> list[Record]:
 
 def host_of(record: Record, zone: str) -> str:
     """The host a record serves: `_acme-challenge.api` authorizes api.ZONE."""
-    return record.fqdn(zone).removeprefix("_acme-challenge.")
+    return record.host(zone)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,6 +149,24 @@ def certificate_states(listing: Iterable[Mapping[str, Any]]) -> dict[str, Certif
             attempt = attempts.get(domain) or {}
             reason = _attempt_reason(attempt) or _issue_reason(issue)
             states[str(domain).lower()] = Certificate(state, reason)
+    return states
+
+
+def classic_certificate_states(listing: Iterable[Mapping[str, Any]]) -> dict[str, Certificate]:
+    """{host: Certificate} from `gcloud compute ssl-certificates list --format=json` (classic
+    certificates): ACTIVE only when the certificate and the host's domain status both are; the
+    domain status (e.g. FAILED_NOT_VISIBLE) is the reason otherwise."""
+    states: dict[str, Certificate] = {}
+    for certificate in listing:
+        managed = certificate.get("managed") or {}
+        overall = str(managed.get("status") or "STATUS_UNSPECIFIED")
+        for domain in managed.get("domains") or []:
+            status = str((managed.get("domainStatus") or {}).get(domain, overall))
+            if overall == ACTIVE and status == ACTIVE:
+                states[str(domain).lower()] = Certificate(ACTIVE)
+            else:
+                state = FAILED if "FAILED" in overall else PROVISIONING
+                states[str(domain).lower()] = Certificate(state, f"{overall}, domain {status}")
     return states
 
 
@@ -302,68 +295,92 @@ def _table(records: Sequence[Record]) -> list[str]:
 
 
 def _step(number: int, text: str) -> str:
-    return textwrap.fill(
-        text,
+    # Only the prose is wrapped: the lines after it are values to type exactly as shown.
+    prose, *verbatim = text.split("\n")
+    wrapped = textwrap.fill(
+        prose,
         WIDTH,
         initial_indent=f"{number}. ",
         subsequent_indent="   ",
         break_on_hyphens=False,
     )
+    return "\n".join([wrapped, *(f"     {line}" for line in verbatim)])
 
 
-def render_instructions(zone: str, records: Sequence[Record], stack: str) -> str:
+CAA_STEP = (
+    "Look for CAA records on @. With none, any certificate authority may issue: nothing to do. "
+    "If there is any, add these two (Type CAA, Name @, Flags 0, Tag issue), because Google's "
+    "certificates come from Google Trust Services (pki.goog), or from Let's Encrypt when "
+    "pki.goog cannot issue:"
+    '\nCAA  @  0 issue "pki.goog"\nCAA  @  0 issue "letsencrypt.org"'
+)
+
+
+def render_instructions(
+    zone: str, records: Sequence[Record], stack: str, health_url: str | None = None
+) -> str:
     """The GoDaddy steps in their order: the CNAMEs, the wait, then the A records."""
     lines = [
-        f"GoDaddy, zone {zone} (My Products → Domains → {zone} → DNS), stack {stack}:",
+        f"GoDaddy, zone {zone}, stack {stack}: sign in at https://dcc.godaddy.com/, then",
+        f"My Products → Domains → {zone} → DNS.",
         "",
     ]
     acme, hosts = cnames(records), a_records(records)
-    step = 1
+    steps: list[str | list[str]] = []
     if acme:
-        lines.append(
-            _step(
-                step,
-                "Add these CNAME records (Type CNAME; Name as shown, GoDaddy appends the zone; "
-                "Value as shown). Keep them for good: Google renews each certificate from its "
-                "CNAME. Nothing changes for visitors yet.",
-            )
+        steps.append(
+            "Add these CNAME records (Type CNAME; Name as shown, GoDaddy appends the zone; "
+            "Value as shown). Keep them for good: Google renews each certificate from its "
+            "CNAME. Nothing changes for visitors yet."
         )
-        lines += _table(acme)
-        step += 1
-        lines.append(
-            _step(
-                step,
-                "Wait until every certificate is ACTIVE (Google issues once the CNAMEs "
-                f"resolve; from minutes to a few hours): `vidgo-infra dns {stack} --check` "
-                f"exits {EXIT_READY_TO_MOVE} (ready to move the A records). The site still "
-                "answers from where the A records point.",
-            )
+        steps.append(_table(acme))
+        steps.append(CAA_STEP)
+        steps.append(
+            "Wait until every certificate is ACTIVE (Google issues once the CNAMEs "
+            f"resolve; from minutes to a few hours): `vidgo-infra dns {stack} --check` "
+            f"exits {EXIT_READY_TO_MOVE} (ready to move the A records). The site still "
+            "answers from where the A records point."
         )
-        step += 1
         intro = "Only then point the A records at the load balancer"
     else:
+        steps.append(CAA_STEP)
         intro = (
             "Point the A records at the load balancer (classic certificates: Google issues them "
             "only after this, 15-60 minutes in which HTTPS fails the handshake)"
         )
     apex = any(r.name == "@" for r in hosts)
-    lines.append(
-        _step(
-            step,
-            f"{intro}: edit each existing A record (the parked @ one included) rather than "
-            "adding a second, and delete every AAAA record on these names."
-            + (" Do @ last: it is the site most visitors use." if apex and len(hosts) > 1 else ""),
+    named = [r.name for r in hosts if r.name != "@"]
+    steps.append(
+        f"{intro}: edit each existing A record (the parked @ one included) rather than "
+        "adding a second (with two, some visitors get the old site), and delete every AAAA "
+        "record on these names (the load balancer has no IPv6 address"
+        + (")." if acme else "; an AAAA record also stops Google issuing a classic certificate).")
+        + (" Do @ last: it is the site most visitors use." if apex and len(hosts) > 1 else "")
+        + (
+            " If Forwarding is set for the domain, remove it: it keeps its own A records on @."
+            if apex
+            else ""
+        )
+        + (
+            f" If {' or '.join(named)} has a CNAME record (GoDaddy's default zone has www → @), "
+            "delete it first: a name with a CNAME can have no other record."
+            if named
+            else ""
         )
     )
-    lines += _table(hosts)
-    step += 1
-    lines.append(
-        _step(
-            step,
-            f"`vidgo-infra dns {stack} --check` exits {EXIT_DONE} when every A record points "
-            "at the load balancer and every host serves its certificate.",
-        )
+    steps.append(_table(hosts))
+    steps.append(
+        f"`vidgo-infra dns {stack} --check` exits {EXIT_DONE} when every A record points "
+        "at the load balancer and every host serves its certificate."
+        + (f" Then: curl {health_url}" if health_url else "")
     )
+    number = 0
+    for step in steps:
+        if isinstance(step, list):
+            lines += step
+        else:
+            number += 1
+            lines.append(_step(number, step))
     return "\n".join(lines)
 
 

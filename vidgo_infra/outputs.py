@@ -7,9 +7,13 @@
     static_ip_name  "vidgo-ip"                      the load balancer's global address, by name
     static_ip       "203.0.113.7"                   its IPv4 address
     dns_zone        "vidgo.ai"                      the zone the operator edits at GoDaddy
-    dns_records     [{"type": "A", "name": "@", "value": "203.0.113.7", "ttl": 600}, ...]
-                    names relative to the zone, as GoDaddy's Name field wants them
-    hosts           ["vidgo.ai", "www.vidgo.ai", ...]  the records' full names, in the same order
+    dns_records     [{"type": "CNAME", "name": "_acme-challenge", "value": "….authorize.
+                      certificatemanager.goog", "ttl": 600}, ...,
+                     {"type": "A", "name": "@", "value": "203.0.113.7", "ttl": 600}, ...]
+                    names relative to the zone, as GoDaddy's Name field wants them: first one
+                    `_acme-challenge` CNAME per host (none with classic certificates), in the
+                    hosts' order, then one A record per host at static_ip
+    hosts           ["vidgo.ai", "www.vidgo.ai", ...]  the A records' full names, in their order
     health_url      "https://api.vidgo.ai/health"
     service_urls    {"web": ..., "api": ..., "media": ...}   (verify only)
     cloud_run_services {"api": NAME, "web": NAME}              (verify --google only)
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +38,8 @@ from vidgo_infra.project import Project, UsageError
 
 REQUIRED = ("static_ip", "dns_zone", "dns_records", "hosts")
 RECORD_KEYS = ("type", "name", "value", "ttl")
+ACME_LABEL = "_acme-challenge"  # the name Google's DNS authorization asks a CNAME on
+HOSTNAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+")  # a CNAME's value: a name, not a URL
 PULUMI_TIMEOUT_S = 120
 
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
@@ -48,6 +55,10 @@ class Record:
     def fqdn(self, zone: str) -> str:
         return zone if self.name == "@" else f"{self.name}.{zone}"
 
+    def host(self, zone: str) -> str:
+        """The host the record serves: `_acme-challenge.api` authorizes api.ZONE."""
+        return self.fqdn(zone).removeprefix(f"{ACME_LABEL}.")
+
 
 @dataclass(frozen=True)
 class StackOutputs:
@@ -60,6 +71,15 @@ class StackOutputs:
     region: str | None = None
     static_ip_name: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cnames(self) -> tuple[Record, ...]:
+        """The `_acme-challenge` CNAMEs (Certificate Manager); none with classic certificates."""
+        return tuple(r for r in self.records if r.type == "CNAME")
+
+    @property
+    def a_records(self) -> tuple[Record, ...]:
+        return tuple(r for r in self.records if r.type == "A")
 
 
 def run_command(
@@ -125,10 +145,7 @@ def parse(outputs: Any) -> StackOutputs:
         )
     ip = _ipv4(outputs["static_ip"])
     zone = _string(outputs["dns_zone"], "dns_zone").lower().rstrip(".")
-    records = tuple(
-        _record(f"dns_records[{i}]", item, ip)
-        for i, item in enumerate(_list(outputs["dns_records"], "dns_records"))
-    )
+    records = parse_records(outputs["dns_records"], ip)
     hosts = tuple(
         _string(item, f"hosts[{i}]").lower()
         for i, item in enumerate(_list(outputs["hosts"], "hosts"))
@@ -184,7 +201,7 @@ def site(stack: StackOutputs) -> Site:
 def belongs_to_stack(stack_outputs: StackOutputs, project: Project, stack: str, source: str):
     """Refuse outputs whose zone and hosts are not what the stack's config declares: records
     titled as staging but pointing prod's names at prod's IP would be entered (or checked) in
-    the wrong place."""
+    the wrong place. Returns the stack's config."""
     from vidgo_infra.stack import stack_config
 
     config = stack_config(project, stack).config
@@ -195,6 +212,7 @@ def belongs_to_stack(stack_outputs: StackOutputs, project: Project, stack: str, 
             f"Pulumi.{stack}.yaml declares {', '.join(config.hosts)} in zone {config.zone}; "
             f"use `pulumi stack output --json --stack {stack}`"
         )
+    return config
 
 
 def _ipv4(value: Any) -> str:
@@ -216,7 +234,21 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def _record(where: str, item: Any, ip: str) -> Record:
+def parse_records(raw: Any, ip: str | None = None) -> tuple[Record, ...]:
+    """`dns_records` checked: CNAMEs (on `_acme-challenge` names) first, then A records (at `ip`,
+    when given). vidgo_infra/cutover.py reads them through here too."""
+    records = tuple(
+        _record(f"dns_records[{i}]", item, ip) for i, item in enumerate(_list(raw, "dns_records"))
+    )
+    kinds = [record.type for record in records]
+    if "A" not in kinds:
+        raise UsageError("dns_records has no A record")
+    if "CNAME" in kinds[kinds.index("A") :]:
+        raise UsageError("dns_records lists an A record before a CNAME; the CNAMEs go in first")
+    return records
+
+
+def _record(where: str, item: Any, ip: str | None) -> Record:
     if not isinstance(item, Mapping):
         raise UsageError(f"{where} is {item!r}, not an object")
     missing = [key for key in RECORD_KEYS if key not in item]
@@ -226,17 +258,33 @@ def _record(where: str, item: Any, ip: str) -> Record:
     if type(ttl) is not int or ttl <= 0:
         raise UsageError(f"{where}.ttl is {ttl!r}, not a positive whole number of seconds")
     kind, name = str(item["type"]).upper(), _string(item["name"], f"{where}.name")
+    value = item["value"]
+    if kind == "CNAME":
+        if name != ACME_LABEL and not name.startswith(f"{ACME_LABEL}."):
+            raise UsageError(f"{where} is a CNAME on {name!r}, not on an {ACME_LABEL} name")
+        target = value.lower().rstrip(".") if isinstance(value, str) else ""
+        if not HOSTNAME.fullmatch(target):
+            raise UsageError(f"{where} ({name}) has value {value!r}, not a host name")
+        return Record(kind, name, target, ttl)
     if kind != "A":
-        raise UsageError(f"{where} is a {kind} record; this command knows only A records")
-    if item["value"] != ip:
-        raise UsageError(f"{where} ({name}) has value {item['value']!r}, not static_ip {ip}")
-    return Record(kind, name, ip, ttl)
+        raise UsageError(f"{where} is a {kind} record; expected CNAME or A")
+    if ip is not None and value != ip:
+        raise UsageError(f"{where} ({name}) has value {value!r}, not static_ip {ip}")
+    return Record(kind, name, str(value), ttl)
 
 
 def _match_hosts(records: Sequence[Record], hosts: Sequence[str], zone: str) -> None:
     # The check resolves hosts and the operator types names; a mismatch would check the wrong thing.
-    names = [record.fqdn(zone) for record in records]
+    names = [record.fqdn(zone) for record in records if record.type == "A"]
     if names != list(hosts):
         raise UsageError(
             f"hosts {list(hosts)} do not match dns_records in zone {zone} (which name {names})"
+        )
+    # One CNAME per host, or none (classic certificates): a host without one never gets its
+    # certificate, and the phase could not be told.
+    authorized = [record.host(zone) for record in records if record.type == "CNAME"]
+    if authorized and authorized != list(hosts):
+        raise UsageError(
+            f"the {ACME_LABEL} CNAMEs in dns_records authorize {authorized}, not one per host "
+            f"{list(hosts)}"
         )

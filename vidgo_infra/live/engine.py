@@ -11,9 +11,11 @@ from typing import Any
 
 from vidgo_infra.live.net import Client, Unanswered, parse_connect
 from vidgo_infra.live.resolve import (
+    CnameLookup,
     Resolver,
     ResolverUnreachable,
     ServerResolver,
+    SystemCnames,
     parse_server,
     system_resolver,
 )
@@ -36,8 +38,16 @@ class Context:
     stack: StackOutputs
     resolver: Resolver
     client: Client
+    cnames: CnameLookup | None = None  # the `_acme-challenge` lookups
     site: Site | None = None  # verify only
     extra: dict[str, Any] = field(default_factory=dict)  # what a check needs beyond these
+
+    @property
+    def verified_site(self) -> Site:
+        """The site's URLs, which only `verify` gives (its checks run with them)."""
+        if self.site is None:
+            raise ValueError("a check of the site ran without the site: only verify runs it")
+        return self.site
 
 
 Outcome = tuple[str, str]  # (status, detail)
@@ -110,12 +120,15 @@ def context_from(args: argparse.Namespace, stack: StackOutputs, site: Site | Non
     connect = parse_connect(args.connect)
     if args.server:
         server, port = parse_server(args.server)
-        resolver: Resolver = ServerResolver(server, port, timeout=min(args.timeout, 5.0))
-        label = f"DNS server {args.server if port != 53 else server}"
+        asked = ServerResolver(server, port, timeout=min(args.timeout, 5.0))
+        resolver: Resolver = asked
+        cnames: CnameLookup = asked.cname
+        label = asked.label
     else:
         resolver, label = system_resolver, "the system resolver"
+        cnames = SystemCnames(timeout=min(args.timeout, 5.0))
     client = Client(stack.static_ip, connect, args.ca_file, args.timeout)
-    context = Context(stack, resolver, client, site)
+    context = Context(stack, resolver, client, cnames, site)
     context.extra["resolver_label"] = label
     return context
 
@@ -144,10 +157,11 @@ class Printer:
         if not self.as_json:
             print(line, flush=True)
 
-    def summary(self, message: str, status: int) -> None:
+    def summary(self, message: str, status: int, phase: str | None = None) -> None:
         counts = {JSON_STATUS[s]: sum(r.status == s for r in self.results) for s in JSON_STATUS}
         if self.as_json:
-            print(json.dumps({"summary": message, "counts": counts, "exit_status": status}))
+            line = {"summary": message, "counts": counts, "exit_status": status}
+            print(json.dumps({**line, "phase": phase} if phase else line))
         else:
             print(message)
         sys.stdout.flush()

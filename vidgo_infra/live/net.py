@@ -96,6 +96,7 @@ class Client:
 
     def get(self, scheme: str, host: str, path: str) -> http.client.HTTPResponse:
         port = 443 if scheme == "https" else 80
+        conn: http.client.HTTPConnection
         if scheme == "https":
             conn = http.client.HTTPSConnection(host, timeout=self.timeout)
             conn.sock = self.tls(host)
