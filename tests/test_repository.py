@@ -42,18 +42,6 @@ def test_readme_cost_totals_are_what_the_tool_prints(estimates):
     assert staging.group(1) == money(estimates["staging"].total)
 
 
-def test_readme_plan_excerpt_cost_lines_are_what_the_plan_prints(estimates):
-    readme = (ROOT / "README.md").read_text()
-    excerpt = readme.split("Monthly cost estimate (vidgo-infra cost STACK for the breakdown):\n")[1]
-    excerpt = excerpt.split("```")[0]
-    printed = [line.strip() for line in cost.summary(estimates["staging"])]
-    shown = [line.strip() for line in excerpt.splitlines() if line.strip().startswith("$")]
-    assert shown, "the README's plan excerpt has no cost lines"
-    assert shown[0] == printed[0]
-    for line in shown[1:]:
-        assert line in printed, line
-
-
 def test_docs_cost_totals_are_what_the_tool_prints(estimates):
     text = (ROOT / "docs" / "cost.md").read_text()
     rows = {

@@ -1,7 +1,7 @@
 """The static IP while the first `pulumi up` is still running.
 
 A stack has outputs only once `pulumi up` finishes, but the load balancer's address exists in
-its first minutes (the edge waits for nothing slow: README, "First deploy"). So when the stack
+its first minutes (the edge waits for nothing slow: docs/first-deploy.md). So when the stack
 has no outputs yet, `vidgo-infra dns STACK` asks Google for the address by its configured name,
 and takes the zone, hosts and records from the stack's own program run offline (through
 vidgo_infra/stack.py, so the stack file is read and checked as `plan` reads and checks it): the
