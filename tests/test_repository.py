@@ -9,9 +9,12 @@ import subprocess
 import tomllib
 
 import pytest
+import yaml
 
+from benchmarks.first_deploy import BOOTSTRAPPED_APIS, minutes, simulate
 from tests.conftest import ROOT
 from vidgo_infra import cost
+from vidgo_infra.inventory import VERSION as INVENTORY_VERSION
 from vidgo_infra.inventory import inventory
 from vidgo_infra.project import Project
 from vidgo_infra.stack import stack_config
@@ -63,6 +66,69 @@ def test_docs_cost_totals_are_what_the_tool_prints(estimates):
     )
     assert subtotal, "docs/cost.md's subtotal row changed shape"
     assert (subtotal.group(1), subtotal.group(2)) == (f"{prod.total:,.2f}", money(prod.fixed))
+
+
+def trimmed_part_of(shown, real) -> bool:
+    """Every key shown has the real document's value: mappings may leave keys out, lists not."""
+    if isinstance(shown, dict):
+        return isinstance(real, dict) and all(
+            key in real and trimmed_part_of(value, real[key]) for key, value in shown.items()
+        )
+    return shown == real
+
+
+def test_docs_inventory_example_is_the_programs_inventory_trimmed(prod):
+    text = (ROOT / "docs" / "inventory.md").read_text()
+    heading = re.search(r"^## Format, version (\d+)$", text, re.MULTILINE)
+    assert heading, "docs/inventory.md's format heading changed shape"
+    assert int(heading.group(1)) == INVENTORY_VERSION
+    example = yaml.safe_load(text.split("```yaml\n")[1].split("```")[0])
+    assert example["resources"], "docs/inventory.md's example shows no resource"
+    real = inventory(prod)
+    assert trimmed_part_of(example, real), (
+        "docs/inventory.md's example differs from `vidgo-infra plan prod --json`: copy the "
+        "current values from it (or from tests/snapshots/prod.yaml)"
+    )
+
+
+def test_the_inventory_example_check_notices_a_drifted_value(prod):
+    real = inventory(prod)
+    instance = real["resources"]["database-instance"]
+    assert trimmed_part_of({"resources": {"database-instance": {"type": instance["type"]}}}, real)
+    drifted = {"depends_on": instance["depends_on"][:1]}  # a list shown short is a drift
+    assert not trimmed_part_of({"resources": {"database-instance": drifted}}, real)
+    assert not trimmed_part_of({"version": INVENTORY_VERSION + 1}, real)
+
+
+def test_docs_first_deploy_table_is_what_the_benchmark_prints(prod):
+    text = (ROOT / "docs" / "first-deploy.md").read_text()
+    rows = {
+        cells[0]: cells[2:4]
+        for line in text.splitlines()
+        if line.startswith("| ")
+        and len(cells := [c.strip() for c in line.strip("|").split("|")]) == 4
+    }
+    document = inventory(prod)
+    alone = simulate(document, enabled_apis=frozenset())
+    bootstrapped = simulate(document, enabled_apis=BOOTSTRAPPED_APIS)
+
+    def rule(sim) -> str:
+        return f"{minutes(sim.https_rule_at)} ({sim.https_rule_at / sim.length:.1%})".replace(
+            "%", " %"
+        )
+
+    expected = {
+        "critical path (simulated first `pulumi up`)": [
+            minutes(s.length) for s in (alone, bootstrapped)
+        ],
+        "serial sum (one step after another)": [minutes(s.serial) for s in (alone, bootstrapped)],
+        "HTTPS forwarding rule exists at": [rule(s) for s in (alone, bootstrapped)],
+    }
+    for row, cells in expected.items():
+        assert rows.get(row) == cells, (
+            f"docs/first-deploy.md's row {row!r} is stale: run benchmarks/first_deploy.py "
+            "(and --without-bootstrap)"
+        )
 
 
 # --- no routable public address in the repository ------------------------------------------
