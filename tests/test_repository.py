@@ -7,6 +7,7 @@ import ipaddress
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -129,6 +130,85 @@ def test_docs_first_deploy_table_is_what_the_benchmark_prints(prod):
             f"docs/first-deploy.md's row {row!r} is stale: run benchmarks/first_deploy.py "
             "(and --without-bootstrap)"
         )
+
+
+# --- links and references into the docs ---------------------------------------------------------
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+# `docs/operations.md, "Migrations"` in a comment or a message, and
+# `docs/monitoring.md#fast-burn-it-pages` in an alert's documentation.
+NAMED = re.compile(r"""((?:docs/)?[\w-]+\.md),\s+(?:#\s+)?["']([^"'\n]+)["']""")
+ANCHORED = re.compile(r"((?:docs/)?[\w-]+\.md)#([\w-]+)")
+
+
+def headings(page: Path) -> list[str]:
+    """The page's headings and bold lead-ins, outside code blocks, lower case, no backticks."""
+    found, fenced = [], False
+    for line in page.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (match := re.match(r"#{1,6} (.+)|\*\*([^*]+)\*\*", line)):
+            found.append((match.group(1) or match.group(2)).replace("`", "").strip().lower())
+    return found
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    return {re.sub(r"[^\w\- ]", "", h).replace(" ", "-") for h in headings(page)}
+
+
+def test_github_anchors_are_made_as_github_makes_them(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# 5. Application secret values\n```sh\n# not a heading\n```\n"
+                    "## Fixed after the first `pulumi up`\n## Fast burn: it pages\n")  # fmt: skip
+    assert anchors(page) == {
+        "5-application-secret-values",
+        "fixed-after-the-first-pulumi-up",
+        "fast-burn-it-pages",
+    }
+
+
+def test_every_link_in_the_readme_and_docs_resolves():
+    broken = []
+    for page in PAGES:
+        for target in LINK.findall(page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # another site
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken
+
+
+def referenced_page(name: str, doc: str) -> Path:
+    """`docs/x.md` and `README.md` from the root; a bare `x.md` beside the file that names it."""
+    return (
+        ROOT / doc if doc.startswith("docs/") or doc == "README.md" else (ROOT / name).parent / doc
+    )
+
+
+def test_every_section_named_in_the_code_and_docs_exists():
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    named, problems = 0, []
+    for name in listed.stdout.decode().split("\0"):
+        if not name.endswith((".py", ".md", ".yml", ".yaml", ".toml")) or "snapshots" in name:
+            continue
+        text = (ROOT / name).read_text()
+        for doc, section in NAMED.findall(text):
+            named += 1
+            page, wanted = referenced_page(name, doc), section.replace("`", "").lower()
+            if not page.exists() or not any(wanted in h for h in headings(page)):
+                problems.append(f"{name}: {doc}, {section!r}")
+        for doc, anchor in ANCHORED.findall(text):
+            page = referenced_page(name, doc)
+            if not page.exists() or anchor not in anchors(page):
+                problems.append(f"{name}: {doc}#{anchor}")
+    assert named >= 10, "the search for section names found almost none: its pattern is wrong"
+    assert not problems, problems
 
 
 # --- no routable public address in the repository ------------------------------------------
