@@ -48,7 +48,9 @@ from components.project_services import PLATFORM_APIS  # noqa: E402
 
 HTTPS_RULE_TYPE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
 DNS_CERTIFICATE_TYPE = "gcp:certificatemanager/certificate:Certificate"
-TARGET_SHARE = 0.10  # issue 14: the HTTPS rule within the first 10 % of the critical path
+# The HTTPS rule within the first 10 % of the critical path: a goal withdrawn (the load
+# balancer's own chain is the floor), still printed so a change that moves the rule shows.
+TARGET_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ def report(
     else:
         lines.append(
             f"HTTPS forwarding rule {sim.https_rule} exists at {minutes(at)} ({at:.0f} s): "
-            f"{at / sim.length:.1%} of the critical path (target <= {TARGET_SHARE:.0%}), "
+            f"{at / sim.length:.1%} of the critical path (withdrawn goal <= {TARGET_SHARE:.0%}), "
             f"{at / sim.serial:.1%} of the serial sum"
         )
         bare = simulate(without_armor(document), enabled_apis=enabled_apis)

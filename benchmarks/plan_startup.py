@@ -1,7 +1,7 @@
 """How long the offline plan of prod takes, against Python just importing what it needs.
 
 Every `pulumi preview`, every `vidgo-infra plan` and every test pays the program's start-up, so
-the target (issue 4) is: the whole offline plan of prod in at most 1.5x the time a bare Python
+the target is: the whole offline plan of prod in at most 1.5x the time a bare Python
 process takes to import pulumi, pulumi_random and the pulumi_gcp modules the program uses.
 Both are measured here in one run, as fresh processes, and the medians compared.
 

@@ -198,7 +198,7 @@ ESCALATING_ROLES = frozenset(
 )
 
 # Granted on the billing account, only when the stack names one: the program's Cloud Billing
-# budget (cost issue) is created there, outside the project.
+# budget (`budget.monthly_usd`) is created there, outside the project.
 BILLING_BUDGET_ROLE = "roles/billing.costsManager"
 
 

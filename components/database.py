@@ -21,7 +21,8 @@ CIS_POSTGRES_FLAGS = {
     "log_min_messages": "warning",
     "log_min_error_statement": "error",
     "log_min_duration_statement": "-1",
-    # pgaudit also needs `CREATE EXTENSION pgaudit;` in the database (README, "Database").
+    # pgaudit also needs `CREATE EXTENSION pgaudit;` in the database
+    # (docs/operations.md, "Database").
     "cloudsql.enable_pgaudit": "on",
     # Without classes pgaudit logs nothing more: schema changes and role/privilege changes.
     "pgaudit.log": "ddl,role",

@@ -11,8 +11,8 @@ from pulumi_gcp import cloudrunv2
 from components.base import Component
 from components.run_wiring import RunWiring
 
-# The application's pipeline sets the job's image with each release (README, "Migrations"), as
-# it does for the services: Pulumi keeps the deployed one.
+# The application's pipeline sets the job's image with each release (docs/operations.md,
+# "Migrations"), as it does for the services: Pulumi keeps the deployed one.
 PIPELINE_OWNED = ["template.template.containers[0].image", "client", "clientVersion"]
 
 

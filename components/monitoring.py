@@ -16,7 +16,8 @@ from components.base import Component
 
 PROVIDER_STATUS_METRIC = "custom.googleapis.com/vidgo/provider_status"
 # Custom metrics cannot be written to cloud_run_revision; the API writes this one against
-# generic_task (README, "Monitoring"), and alert filters must name a resource type.
+# generic_task (docs/monitoring.md, "Uptime and provider down"), and alert filters must name a
+# resource type.
 PROVIDER_STATUS_RESOURCE = "generic_task"
 REQUESTS = 'metric.type="run.googleapis.com/request_count"'
 # The platform's own failures: not redirects (port 80, the SPA) and not clients' 4xx.

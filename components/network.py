@@ -31,7 +31,7 @@ class Network(Component):
     (no connector VMs to pay for or to cap throughput). The subnet must hold about four addresses
     per instance during a revision roll-out (stacks/capacity.py checks it), and after the last
     instance is gone Cloud Run keeps its addresses for an hour or two, so a subnet cannot be
-    deleted right after its services (README, "Direct VPC egress").
+    deleted right after its services (docs/capacity.md, "Direct VPC egress").
 
     The seed asks for an auto-mode VPC. Auto mode makes a subnet in every region and cannot
     declare flow logs on them, which the CIS GCP benchmark (3.8) requires. The platform lives in

@@ -21,7 +21,7 @@ from components.secrets import SecretRef
 
 # The application's pipeline deploys new images (`gcloud run deploy --image ...`), so Pulumi must
 # not put the config image back. With `refresh: always` (Pulumi.yaml) state holds the deployed
-# image, and these fields keep it; see README, "Who owns the image".
+# image, and these fields keep it; see docs/operations.md, "Who owns the image".
 PIPELINE_OWNED = ["template.containers[0].image", "client", "clientVersion"]
 
 

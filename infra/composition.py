@@ -351,7 +351,7 @@ def migrations_job(
     )
 
 
-# The connection budget as the application reads it (README, "Connection budget"): a
+# The connection budget as the application reads it (docs/capacity.md, "Connection budget"): a
 # SQLAlchemy engine with pool_size=DB_POOL_SIZE, max_overflow=DB_MAX_OVERFLOW, and a redis-py
 # pool with max_connections=REDIS_MAX_CONNECTIONS. No overflow: the budget is a hard cap.
 POOL_ENV = ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "REDIS_MAX_CONNECTIONS")

@@ -9,7 +9,7 @@ installed pulumi-gcp bridges. `--pulumi-gcp`: a checkout of pulumi/pulumi-gcp at
 version's tag (its provider/cmd/pulumi-resource-gcp/bridge-metadata.json and provider/resources.go).
 No network: it reads those two trees and the installed pulumi_gcp package, whose Python types
 give the exact Pulumi property names (camelCase, pluralised list blocks, single-item blocks as
-objects). README.md, "Provider rules", says how to find the versions.
+objects). docs/provider-rules.md says how to find the versions.
 
 It prints what the rules cover per type (properties, validators, cross-field rules) and what
 they cannot see (validators it could not translate, free-form blocks), and refuses to write a

@@ -5,7 +5,7 @@ fixed number of clients); every API instance holds its own pool, so the limit is
 API's *maximum* instances, the migrations job and an operator's margin. The pool each API
 instance may open is what is left, divided by max instances. A stack whose smallest acceptable
 pool does not fit is refused at plan and at `pulumi up` (stacks/config.py), and the pool sizes
-reach the application as environment variables (README, "Connection budget").
+reach the application as environment variables (docs/capacity.md, "Connection budget").
 
 The limits per tier are data (stacks/capacity_limits.yaml, each with its source and date).
 Nothing here knows the config model: stacks/config.py calls it with the numbers.

@@ -240,7 +240,7 @@ class DatabaseConfig(Settings):
     # file once it is deployed); a `version` different from it is refused unless
     # `allow_major_upgrade_from` names the deployed version, the operator's acknowledgement that
     # a backup was taken. After the upgrade, set `deployed_version` to the new version and remove
-    # `allow_major_upgrade_from`. README, "Fixed after the first pulumi up".
+    # `allow_major_upgrade_from`. docs/configuration.md, "Fixed after the first pulumi up".
     deployed_version: PostgresVersion | None = None
     allow_major_upgrade_from: PostgresVersion | None = None
     # ENTERPRISE edition: the shared-core tiers (db-f1-micro, db-g1-small) do not exist on
@@ -329,7 +329,7 @@ class RedisConfig(Settings):
     and CA; the queue and sessions are not carried over), which `protect` refuses in prod. Moving
     a deployed stack is therefore a migration: declare the new instance under a new
     `instance_name`, let the API write to it (REDIS_URL follows), let the workers drain the old
-    queue, then remove the old one (README, "Fixed after the first pulumi up").
+    queue, then remove the old one (docs/configuration.md, "Fixed after the first pulumi up").
     """
 
     instance_name: ResourceName = "vidgo-redis"
@@ -614,7 +614,8 @@ class PlatformConfig(Settings):
     redis: RedisConfig = RedisConfig()
     media: MediaConfig = MediaConfig()
     registry: RegistryConfig = RegistryConfig()
-    # The application's secrets (seed section 3.2, step 5). Values never live here: see README.
+    # The application's secrets (seed section 3.2, step 5). Values never live here:
+    # docs/configuration.md, "Secret values".
     app_secrets: list[SecretName] = [
         "SECRET_KEY",
         "PIAPI_API_KEY",

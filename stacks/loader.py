@@ -139,7 +139,7 @@ def plain_secret_message(name: str, stack: str) -> str:
     return (
         "a plain value where a secret is expected (it is in the stack file in clear text): "
         f"remove it and run `pulumi config set --secret --stack {stack} {name}`, or add it "
-        f"with `gcloud secrets versions add {name}` (README, 'Secret values')"
+        f"with `gcloud secrets versions add {name}` (docs/configuration.md, 'Secret values')"
     )
 
 

@@ -489,6 +489,19 @@ def test_each_commands_help_lists_its_exit_codes_and_an_example(capsys):
         assert f"vidgo-infra {command}" in text.split("examples:")[1]
 
 
+def test_the_docs_plan_excerpt_is_the_plan_trimmed(staging_plan):
+    """docs/commands.md's example: each line one `plan staging` prints, in order ("..." skips)."""
+    text = (ROOT / "docs" / "commands.md").read_text()
+    excerpt = text.split("A trimmed example")[1].split("```text\n")[1].split("```")[0]
+    printed = staging_plan.replace(str(ROOT), "/home/you/vidgo-infra").splitlines()
+    shown = [line for line in excerpt.splitlines() if line.strip() != "..."]
+    assert any(line.strip().startswith("$") for line in shown), "the excerpt lost its cost lines"
+    at = 0
+    for line in shown:
+        assert line in printed[at:], f"docs/commands.md's plan excerpt is stale: {line!r}"
+        at = printed.index(line, at) + 1
+
+
 def test_the_readme_table_lists_every_command_with_its_exit_codes():
     readme = (ROOT / "README.md").read_text()
     rows = [line for line in readme.splitlines() if line.startswith("| `vidgo-infra ")]

@@ -140,7 +140,7 @@ def test_a_type_without_rules_is_reported_as_uncovered():
 def test_the_data_names_the_installed_pulumi_gcp_and_its_provider_source():
     data = load()
     assert data["pulumi_gcp"] == importlib.metadata.version("pulumi_gcp"), (
-        "rules.json is for another pulumi-gcp: regenerate it (README, 'Provider rules')"
+        "rules.json is for another pulumi-gcp: regenerate it (docs/provider-rules.md)"
     )
     assert len(data["google_beta"]["commit"]) == 40
     assert data["google_beta"]["version"]

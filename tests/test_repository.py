@@ -7,11 +7,15 @@ import ipaddress
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
+import yaml
 
+from benchmarks.first_deploy import BOOTSTRAPPED_APIS, minutes, simulate
 from tests.conftest import ROOT
 from vidgo_infra import cost
+from vidgo_infra.inventory import VERSION as INVENTORY_VERSION
 from vidgo_infra.inventory import inventory
 from vidgo_infra.project import Project
 from vidgo_infra.stack import stack_config
@@ -42,18 +46,6 @@ def test_readme_cost_totals_are_what_the_tool_prints(estimates):
     assert staging.group(1) == money(estimates["staging"].total)
 
 
-def test_readme_plan_excerpt_cost_lines_are_what_the_plan_prints(estimates):
-    readme = (ROOT / "README.md").read_text()
-    excerpt = readme.split("Monthly cost estimate (vidgo-infra cost STACK for the breakdown):\n")[1]
-    excerpt = excerpt.split("```")[0]
-    printed = [line.strip() for line in cost.summary(estimates["staging"])]
-    shown = [line.strip() for line in excerpt.splitlines() if line.strip().startswith("$")]
-    assert shown, "the README's plan excerpt has no cost lines"
-    assert shown[0] == printed[0]
-    for line in shown[1:]:
-        assert line in printed, line
-
-
 def test_docs_cost_totals_are_what_the_tool_prints(estimates):
     text = (ROOT / "docs" / "cost.md").read_text()
     rows = {
@@ -75,6 +67,148 @@ def test_docs_cost_totals_are_what_the_tool_prints(estimates):
     )
     assert subtotal, "docs/cost.md's subtotal row changed shape"
     assert (subtotal.group(1), subtotal.group(2)) == (f"{prod.total:,.2f}", money(prod.fixed))
+
+
+def trimmed_part_of(shown, real) -> bool:
+    """Every key shown has the real document's value: mappings may leave keys out, lists not."""
+    if isinstance(shown, dict):
+        return isinstance(real, dict) and all(
+            key in real and trimmed_part_of(value, real[key]) for key, value in shown.items()
+        )
+    return shown == real
+
+
+def test_docs_inventory_example_is_the_programs_inventory_trimmed(prod):
+    text = (ROOT / "docs" / "inventory.md").read_text()
+    heading = re.search(r"^## Format, version (\d+)$", text, re.MULTILINE)
+    assert heading, "docs/inventory.md's format heading changed shape"
+    assert int(heading.group(1)) == INVENTORY_VERSION
+    example = yaml.safe_load(text.split("```yaml\n")[1].split("```")[0])
+    assert example["resources"], "docs/inventory.md's example shows no resource"
+    real = inventory(prod)
+    assert trimmed_part_of(example, real), (
+        "docs/inventory.md's example differs from `vidgo-infra plan prod --json`: copy the "
+        "current values from it (or from tests/snapshots/prod.yaml)"
+    )
+
+
+def test_the_inventory_example_check_notices_a_drifted_value(prod):
+    real = inventory(prod)
+    instance = real["resources"]["database-instance"]
+    assert trimmed_part_of({"resources": {"database-instance": {"type": instance["type"]}}}, real)
+    drifted = {"depends_on": instance["depends_on"][:1]}  # a list shown short is a drift
+    assert not trimmed_part_of({"resources": {"database-instance": drifted}}, real)
+    assert not trimmed_part_of({"version": INVENTORY_VERSION + 1}, real)
+
+
+def test_docs_first_deploy_table_is_what_the_benchmark_prints(prod):
+    text = (ROOT / "docs" / "first-deploy.md").read_text()
+    rows = {
+        cells[0]: cells[2:4]
+        for line in text.splitlines()
+        if line.startswith("| ")
+        and len(cells := [c.strip() for c in line.strip("|").split("|")]) == 4
+    }
+    document = inventory(prod)
+    alone = simulate(document, enabled_apis=frozenset())
+    bootstrapped = simulate(document, enabled_apis=BOOTSTRAPPED_APIS)
+
+    def rule(sim) -> str:
+        return f"{minutes(sim.https_rule_at)} ({sim.https_rule_at / sim.length:.1%})".replace(
+            "%", " %"
+        )
+
+    expected = {
+        "critical path (simulated first `pulumi up`)": [
+            minutes(s.length) for s in (alone, bootstrapped)
+        ],
+        "serial sum (one step after another)": [minutes(s.serial) for s in (alone, bootstrapped)],
+        "HTTPS forwarding rule exists at": [rule(s) for s in (alone, bootstrapped)],
+    }
+    for row, cells in expected.items():
+        assert rows.get(row) == cells, (
+            f"docs/first-deploy.md's row {row!r} is stale: run benchmarks/first_deploy.py "
+            "(and --without-bootstrap)"
+        )
+
+
+# --- links and references into the docs ---------------------------------------------------------
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+# `docs/operations.md, "Migrations"` in a comment or a message, and
+# `docs/monitoring.md#fast-burn-it-pages` in an alert's documentation.
+NAMED = re.compile(r"""((?:docs/)?[\w-]+\.md),\s+(?:#\s+)?["']([^"'\n]+)["']""")
+ANCHORED = re.compile(r"((?:docs/)?[\w-]+\.md)#([\w-]+)")
+
+
+def headings(page: Path) -> list[str]:
+    """The page's headings and bold lead-ins, outside code blocks, lower case, no backticks."""
+    found, fenced = [], False
+    for line in page.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (match := re.match(r"#{1,6} (.+)|\*\*([^*]+)\*\*", line)):
+            found.append((match.group(1) or match.group(2)).replace("`", "").strip().lower())
+    return found
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    return {re.sub(r"[^\w\- ]", "", h).replace(" ", "-") for h in headings(page)}
+
+
+def test_github_anchors_are_made_as_github_makes_them(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# 5. Application secret values\n```sh\n# not a heading\n```\n"
+                    "## Fixed after the first `pulumi up`\n## Fast burn: it pages\n")  # fmt: skip
+    assert anchors(page) == {
+        "5-application-secret-values",
+        "fixed-after-the-first-pulumi-up",
+        "fast-burn-it-pages",
+    }
+
+
+def test_every_link_in_the_readme_and_docs_resolves():
+    broken = []
+    for page in PAGES:
+        for target in LINK.findall(page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # another site
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert not broken, broken
+
+
+def referenced_page(name: str, doc: str) -> Path:
+    """`docs/x.md` and `README.md` from the root; a bare `x.md` beside the file that names it."""
+    return (
+        ROOT / doc if doc.startswith("docs/") or doc == "README.md" else (ROOT / name).parent / doc
+    )
+
+
+def test_every_section_named_in_the_code_and_docs_exists():
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    named, problems = 0, []
+    for name in listed.stdout.decode().split("\0"):
+        if not name.endswith((".py", ".md", ".yml", ".yaml", ".toml")) or "snapshots" in name:
+            continue
+        text = (ROOT / name).read_text()
+        for doc, section in NAMED.findall(text):
+            named += 1
+            page, wanted = referenced_page(name, doc), section.replace("`", "").lower()
+            if not page.exists() or not any(wanted in h for h in headings(page)):
+                problems.append(f"{name}: {doc}, {section!r}")
+        for doc, anchor in ANCHORED.findall(text):
+            page = referenced_page(name, doc)
+            if not page.exists() or anchor not in anchors(page):
+                problems.append(f"{name}: {doc}#{anchor}")
+    assert named >= 10, "the search for section names found almost none: its pattern is wrong"
+    assert not problems, problems
 
 
 # --- no routable public address in the repository ------------------------------------------

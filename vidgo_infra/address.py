@@ -1,8 +1,9 @@
 """The static IP and the certificates' CNAMEs while the first `pulumi up` is still running.
 
 A stack has outputs only once `pulumi up` finishes, but the load balancer's address and the
-DNS authorizations exist in its first minutes (the edge waits for nothing slow: README, "First
-deploy"). So when the stack has no outputs yet, `vidgo-infra dns STACK` asks Google for them,
+DNS authorizations exist in its first minutes (the edge waits for nothing slow:
+docs/first-deploy.md). So when the stack has no outputs yet, `vidgo-infra dns STACK` asks Google
+for them,
 and takes the zone, hosts and records from the stack's own program run offline (through
 vidgo_infra/stack.py, so the stack file is read and checked as `plan` reads and checks it):
 

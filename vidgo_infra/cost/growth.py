@@ -169,7 +169,7 @@ def assess(
             round(needed_gib, 2),
             redis.memory_size_gb * REDIS_USABLE_SHARE,
             "GiB (80 % of the instance)",
-            f"redis.memory_size_gb: {size} (a new instance: README, Redis)",
+            f"redis.memory_size_gb: {size} (a new instance: docs/operations.md, Redis)",
             lift_cost(REDIS, ("memorySizeGb",), size),
         )
     )
@@ -321,7 +321,7 @@ def _assumptions(config: PlatformConfig) -> list[str]:
         "the config check enforces.",
         "- **Redis memory.** `redis_kib_per_active_user` (50 KiB, ours: sessions, cached "
         "responses, queued jobs) per active user, against 80 % of the instance (Memorystore's "
-        "guidance). Resizing a deployed instance is a migration (README, Redis).",
+        "guidance). Resizing a deployed instance is a migration (docs/operations.md, Redis).",
         "- **Redis clients** are not shown: 65,000 per instance (Redis 7 with TLS) is far above "
         "any profile here; the config check still enforces them.",
         "- **CDN egress** has no hard limit; it is what pushes the estimate over "

@@ -24,7 +24,7 @@ def require_installed_provider() -> None:
     """Stop when the installed pulumi-gcp is not the one the rules were read for.
 
     Rules of another release would pass what its provider rejects, or the reverse; the two
-    move together (README, "Provider rules").
+    move together (docs/provider-rules.md).
     """
     import importlib.metadata
 
@@ -35,5 +35,5 @@ def require_installed_provider() -> None:
         raise UsageError(
             f"{RULES_PATH.name} holds the provider rules of pulumi-gcp {wanted}, but "
             f"{installed} is installed: install {wanted} (pyproject.toml pins it) or regenerate "
-            f"the rules from {installed}'s provider source (README, 'Provider rules')"
+            f"the rules from {installed}'s provider source (docs/provider-rules.md)"
         )
