@@ -21,6 +21,7 @@ BOOTSTRAP_APIS = (
     "logging.googleapis.com",  # the IAM-change metrics
     "monitoring.googleapis.com",  # their alert policies and the email channel
     "backupdr.googleapis.com",  # the backup vault the deploy identity cannot reach
+    "secretmanager.googleapis.com",  # the application keys' secrets (app_secrets.py)
 )
 
 # `pulumi preview` (with the project's `refresh: always`) reads every declared resource and its
