@@ -4,6 +4,7 @@ import re
 
 import delivery_roles
 import pulumi
+from app_secrets import app_secret_names
 from delivery_foundation import DeliveryFoundation
 from delivery_settings import DeliverySettings
 from platform_apis import platform_apis
@@ -40,6 +41,7 @@ settings = DeliverySettings(
     or delivery_roles.BACKUP_MINIMUM_RETENTION_DAYS,
     backup_sql_instances=tuple(config.get_object("backup_sql_instances") or ()),
     platform_apis=platform_apis(),
+    app_secrets=app_secret_names(config.get_object("app_secrets")),
 )
 delivery = DeliveryFoundation("delivery", settings)
 
@@ -62,3 +64,5 @@ pulumi.export("github_variables", github_variables)
 # The platform's stack config names these (services.*.service_account); the defaults match.
 pulumi.export("runtime_service_accounts", delivery.runtime_service_accounts)
 pulumi.export("github_environments", delivery.github_environments)
+# The secrets to fill before the main stack's first `pulumi up` (docs/delivery.md, section 5).
+pulumi.export("app_secrets", delivery.app_secrets)

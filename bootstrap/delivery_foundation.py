@@ -4,13 +4,15 @@ The state bucket, the key for the stacks' secrets, the Workload Identity pool th
 GitHub's tokens from one repository only, two CI service accounts: `pulumi-preview` (read-only;
 pull requests in staging, the deploy workflow's preview environment on main in prod) and
 `pulumi-deploy` (the deploy workflow's environment on main), the platform's runtime
-accounts, which the deploy may act as and nothing more, and the platform's Google APIs.
+accounts, which the deploy may act as and nothing more, the platform's Google APIs and the
+secrets of the application keys, which the operator fills before the program's first `up`.
 """
 
 from __future__ import annotations
 
 import delivery_roles as roles
 import pulumi
+from app_secrets import declare_app_secrets
 from delivery_settings import ATTRIBUTE_MAPPING, GITHUB_ISSUER, DeliverySettings
 from pulumi_gcp import billing, iam, kms, projects, serviceaccount, storage
 from security_records import SecurityRecords
@@ -24,6 +26,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
     deploy_service_account: pulumi.Output[str]
     runtime_service_accounts: dict[str, pulumi.Output[str]]
     github_environments: dict[str, str]
+    app_secrets: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, settings: DeliverySettings, opts: pulumi.ResourceOptions | None = None
@@ -67,6 +70,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
         runtime = self._runtime_accounts(name, deploy, kept)
         # Audit configs, IAM-change alerts and the backup vault: out of the deploy's reach.
         SecurityRecords(name, settings, opts=after_apis)
+        keys = declare_app_secrets(name, settings.project, settings.app_secrets, after_apis)
 
         self.backend_url = pulumi.Output.concat("gs://", bucket.name)
         self.secrets_provider = (
@@ -78,6 +82,7 @@ class DeliveryFoundation(pulumi.ComponentResource):
         self.preview_service_account = preview.email
         self.deploy_service_account = deploy.email
         self.runtime_service_accounts = {a: account.email for a, account in runtime.items()}
+        self.app_secrets = {secret_id: secret.id for secret_id, secret in keys.items()}
         # The GitHub environments the operator creates, and which identity each job there gets.
         self.github_environments = {
             settings.deploy_environment: "deploy",

@@ -21,6 +21,7 @@ BOOTSTRAP_APIS = (
     "logging.googleapis.com",  # the IAM-change metrics
     "monitoring.googleapis.com",  # their alert policies and the email channel
     "backupdr.googleapis.com",  # the backup vault the deploy identity cannot reach
+    "secretmanager.googleapis.com",  # the application keys' secrets (app_secrets.py)
 )
 
 # `pulumi preview` (with the project's `refresh: always`) reads every declared resource and its
@@ -33,7 +34,6 @@ PREVIEW_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "organizations": ("roles/browser",),  # get_project: the project number
     "compute": ("roles/compute.viewer",),  # network, addresses, the load balancer, Cloud Armor
     "servicenetworking": (),  # the peering: servicenetworking.services.get, refresh role below
-    "vpcaccess": ("roles/vpcaccess.viewer",),
     "dns": ("roles/dns.reader",),  # the VPC's DNS server policy
     "sql": ("roles/cloudsql.viewer",),  # instance, databases, users (never a password)
     "redis": ("roles/redis.viewer",),  # metadata; the AUTH string is the refresh role's
@@ -105,11 +105,19 @@ DEPLOY_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "roles/compute.securityAdmin",
     ),
     "servicenetworking": ("roles/servicenetworking.networksAdmin",),  # PSA peering
-    "vpcaccess": ("roles/vpcaccess.admin",),  # the Serverless VPC Access connector
     "dns": ("roles/dns.admin",),  # the VPC's DNS server policy (query logging)
     "sql": ("roles/cloudsql.admin",),  # instance, databases, users
     "redis": ("roles/redis.admin",),  # instance; refresh also reads its AUTH string
-    "cloudrunv2": ("roles/run.admin",),  # services and their invoker bindings
+    # Services and jobs, and their invoker settings. Their Direct VPC egress (an interface in
+    # the program's subnet) needs no role of the deployer's beyond this and actAs on the runtime
+    # account: in the service's own project, the Cloud Run service agent uses the subnet, with
+    # the Cloud Run Service Agent role Google grants it (compute.networks.get,
+    # compute.subnetworks.get/use, compute.addresses.get/list): Google's Direct VPC egress page,
+    # "Set up IAM permissions" (https://cloud.google.com/functions/docs/running/direct-vpc, the
+    # Cloud Run functions page, which defers to run/docs/configuring/vpc-direct-vpc). Only a
+    # Shared VPC in another project needs grants there (run/docs/configuring/shared-vpc-direct-vpc).
+    # No Serverless VPC Access role: the platform has no connector.
+    "cloudrunv2": ("roles/run.admin",),
     "secretmanager": ("roles/secretmanager.admin",),  # secrets, versions, accessor bindings
     # The media bucket and its IAM; conditioned to exclude the state bucket (below).
     "storage": ("roles/storage.admin",),

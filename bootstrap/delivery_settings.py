@@ -58,6 +58,9 @@ class DeliverySettings:
     backup_sql_instances: tuple[str, ...] = ()
     # The main program's APIs (platform_apis.py), enabled here before its first `pulumi up`.
     platform_apis: tuple[str, ...] = ()
+    # The main stack's application keys (app_secrets.py): their secrets, for the operator to fill
+    # before the main stack's first `pulumi up`.
+    app_secrets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not REPOSITORY.match(self.github_repository):

@@ -40,7 +40,7 @@ class RunWiring:
             {
                 "name": key,
                 "value_source": {
-                    "secret_key_ref": {"secret": ref.secret.secret_id, "version": ref.version}
+                    "secret_key_ref": {"secret": ref.secret_id, "version": ref.version}
                 },
             }
             for key, ref in sorted(self.secret_env.items())

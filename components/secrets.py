@@ -1,4 +1,4 @@
-"""Secret Manager secrets: the application's own, and those the platform generates.
+"""Secret Manager secrets: those the platform generates, and references to the application's.
 
 Every version the program writes takes its value through the provider's write-only input
 (`secret_data_wo`), so reading a version back (every refresh, every preview) is metadata only:
@@ -10,8 +10,14 @@ is why only the identities that deploy a stack, and its preview on main, can dec
 A write-only value is not compared with the deployed one, so its version counter
 (`secret_data_wo_version`) must change exactly when the value does: it is a digest of the
 value (write_only_version), kept secret, so nothing derived from the value is in state
-unencrypted. A new `pulumi config set --secret` value therefore rolls a new version, and the
-services that read it a new revision.
+unencrypted. A new generated value therefore rolls a new version, and the services that read it
+a new revision.
+
+The application's own keys (third-party API keys) are not the program's at all: the bootstrap
+declares their secrets and the operator adds their versions (`gcloud secrets versions add`), so
+they exist, with a value, before the program's first `pulumi up`, and no value of theirs is in
+the program's config or state. The program only names them (operator_secret) and grants the
+API's identity access to each.
 """
 
 from __future__ import annotations
@@ -23,19 +29,29 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import secretmanager
 
-from components.base import Component
-
 
 @dataclass(frozen=True)
 class SecretRef:
-    """What a Cloud Run service needs to read a secret: its resource, and the version to read.
+    """What a Cloud Run service needs to read a secret: its names, and the version to read.
 
     `version` is the number of the version Pulumi wrote, so a new value rolls out a new
     revision; it is "latest" for a secret whose versions are added outside Pulumi.
     """
 
-    secret: secretmanager.Secret
+    # The secret's id in its project (`DATABASE_URL`): what a Cloud Run env var names.
+    secret_id: pulumi.Input[str]
+    # `projects/PROJECT/secrets/ID`: what an IAM binding on the secret names.
+    name: pulumi.Input[str]
     version: pulumi.Input[str]
+
+
+def operator_secret(project: str, secret_id: str) -> SecretRef:
+    """A secret the bootstrap declares and the operator fills (`gcloud secrets versions add`).
+
+    Named, not declared: the program neither creates it nor reads it back, so a preview needs
+    no access to it, and a revision reads whatever version the operator added last.
+    """
+    return SecretRef(secret_id, f"projects/{project}/secrets/{secret_id}", "latest")
 
 
 def stored_secret(
@@ -64,7 +80,7 @@ def stored_secret(
         opts=opts,
     )
     if value is None:
-        return SecretRef(secret, "latest")
+        return SecretRef(secret.secret_id, secret.id, "latest")
     # Versions are immutable: a new value replaces the version, so it must not be protected
     # (the secret is). The old version is disabled, not destroyed, so a rollback is possible.
     secret_value = pulumi.Output.secret(value)
@@ -84,7 +100,7 @@ def stored_secret(
             ),
         ),
     )
-    return SecretRef(secret, version.version)
+    return SecretRef(secret.secret_id, secret.id, version.version)
 
 
 def write_only_version(scope: str, value: pulumi.Input[str]) -> pulumi.Output[int]:
@@ -101,50 +117,3 @@ def write_only_version(scope: str, value: pulumi.Input[str]) -> pulumi.Output[in
         return int.from_bytes(hashed[:6], "big")
 
     return pulumi.Output.secret(pulumi.Output.from_input(value).apply(digest))
-
-
-@dataclass(frozen=True, kw_only=True)
-class AppSecretsArgs:
-    project: str
-    names: list[str]
-    # Values from the stack's encrypted config; a name missing here gets its versions elsewhere.
-    values: Mapping[str, pulumi.Input[str]]
-    labels: Mapping[str, str]
-    protect: bool
-
-
-class AppSecrets(Component):
-    """The application's secrets (API keys and the like), one Secret Manager secret each.
-
-    A value set with `pulumi config set --secret NAME` becomes a version Pulumi manages; a secret
-    with no value in the stack is declared empty, for the operator to add versions with gcloud.
-    """
-
-    refs: dict[str, SecretRef]
-
-    def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("vidgo:platform:AppSecrets", name, opts)
-        self.refs = {
-            secret_name: stored_secret(
-                f"{name}-{secret_name.lower().replace('_', '-')}",
-                project=args.project,
-                secret_id=secret_name,
-                value=args.values.get(secret_name),
-                labels=args.labels,
-                opts=self.child(protect=args.protect),
-            )
-            for secret_name in args.names
-        }
-        missing = [n for n in args.names if n not in args.values]
-        if missing:
-            # A revision that reads a secret with no version does not start: on a fresh project
-            # the first `up` creates these secrets, then waits for their versions.
-            pulumi.log.warn(
-                "no value in the stack config for "
-                + ", ".join(missing)
-                + ": the API's revision starts once each has a version (gcloud secrets versions "
-                "add NAME --data-file=-); on a fresh project run the first `pulumi up` with "
-                "--continue-on-error, add them, `up` again (docs/delivery.md, section 5)",
-                resource=self,
-            )
-        self.register_outputs({"secret_ids": {n: r.secret.secret_id for n, r in self.refs.items()}})

@@ -2,9 +2,10 @@
 
 The identity (a service account) is not created here: the bootstrap creates it, so the deploy
 identity needs actAs on exactly that account and no service-account admin (docs/delivery.md).
-This component grants it what the service needs on what the program creates: per-secret
-access, buckets. Its project roles (logs, metrics, traces, Cloud SQL client) are the bootstrap's
-too, so the deploy identity needs no right to edit the project's IAM policy.
+This component grants it what the service needs: access to each secret it reads (those the
+program creates, and the application keys' secrets the bootstrap declares), its buckets. Its
+project roles (logs, metrics, traces, Cloud SQL client) are the bootstrap's too, so the deploy
+identity needs no right to edit the project's IAM policy.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class CloudRunService(Component):
             secretmanager.SecretIamMember(
                 f"{name}-reads-{env_name.lower().replace('_', '-')}",
                 project=args.project,
-                secret_id=ref.secret.id,
+                secret_id=ref.name,
                 role="roles/secretmanager.secretAccessor",
                 member=member,
                 opts=self.child(),

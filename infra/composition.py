@@ -23,7 +23,7 @@ from components.network import Network, NetworkArgs
 from components.project_services import PLATFORM_APIS, ProjectServices, ProjectServicesArgs
 from components.redis import Redis, RedisArgs
 from components.registry import Registry, RegistryArgs
-from components.secrets import AppSecrets, AppSecretsArgs
+from components.secrets import operator_secret
 from components.service import CloudRunService, CloudRunServiceArgs
 from stacks.config import WEAKER_CHOICES, PlatformConfig, ServiceConfig
 from stacks.loader import StackInputs
@@ -142,17 +142,9 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
             depends_on=apis.enabling("storage.googleapis.com", "secretmanager.googleapis.com")
         ),
     )
-    app_secrets = AppSecrets(
-        "app-secrets",
-        AppSecretsArgs(
-            project=project,
-            names=cfg.app_secrets,
-            values=inputs.secret_values,
-            labels=labels,
-            protect=cfg.protect,
-        ),
-        opts=after_apis,
-    )
+    # The application's keys: secrets the bootstrap declared and the operator filled before this
+    # program's first `up` (docs/delivery.md, section 5). Named here, never created or read.
+    app_secrets = {name: operator_secret(project, name) for name in cfg.app_secrets}
     registry = Registry(
         "registry",
         RegistryArgs(
@@ -175,7 +167,7 @@ def build_platform(inputs: StackInputs) -> dict[str, Any]:
         cfg,
         cfg.services.api,
         secret_env={
-            **app_secrets.refs,
+            **app_secrets,
             "DATABASE_URL": database.url,
             "REDIS_URL": redis.url,
             "REDIS_CA_CERT": redis.ca_cert,

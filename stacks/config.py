@@ -614,8 +614,9 @@ class PlatformConfig(Settings):
     redis: RedisConfig = RedisConfig()
     media: MediaConfig = MediaConfig()
     registry: RegistryConfig = RegistryConfig()
-    # The application's secrets (seed section 3.2, step 5). Values never live here:
-    # docs/configuration.md, "Secret values".
+    # The application's secrets (seed section 3.2, step 5). The bootstrap declares them (it reads
+    # this list, or the stack file's), the operator adds their values with gcloud, the API reads
+    # them: no value is ever in config or state (docs/configuration.md, "Secret values").
     app_secrets: list[SecretName] = [
         "SECRET_KEY",
         "PIAPI_API_KEY",

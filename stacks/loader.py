@@ -3,8 +3,9 @@
 Settings are read through Pulumi's config, so `pulumi config set --path database.tier db-f1-micro`
 works as users expect. Each top-level field of the model is one key in the project's namespace
 (`vidgo-infra:database`); the GCP project and region are the provider's own `gcp:project` and
-`gcp:region`. Application secret values are secret keys named after the secret
-(`pulumi config set --secret SENDGRID_API_KEY ...`) and never enter the model.
+`gcp:region`. Application keys (`SENDGRID_API_KEY`, ...) are not config at all: the bootstrap
+declares their secrets and the operator adds the values with gcloud; a key of that name in the
+stack file is refused, secret or not.
 
 `validate` is the one entry point: the program (`load_stack`), the `vidgo-infra` tool (offline,
 from the stack file) and the tests all validate a stack's config through it.
@@ -68,18 +69,13 @@ class ConfigError(pulumi.RunError):
 @dataclass(frozen=True)
 class StackInputs:
     config: PlatformConfig
-    # Secret name → its value from the stack's encrypted config; absent when not set there.
-    secret_values: dict[str, pulumi.Output[str]]
 
 
 def load_stack() -> StackInputs:
     """Read and validate the current stack's config. Raises ConfigError before any resource."""
     values = _all_config()
     secret_keys = {key for key in values if pulumi.runtime.is_config_secret(key)}
-    config = validate(values, pulumi.get_project(), pulumi.get_stack(), secret_keys)
-    app_config = pulumi.Config()
-    given = {name: app_config.get_secret(name) for name in config.app_secrets}
-    return StackInputs(config, {name: value for name, value in given.items() if value is not None})
+    return StackInputs(validate(values, pulumi.get_project(), pulumi.get_stack(), secret_keys))
 
 
 def validate(
@@ -91,9 +87,10 @@ def validate(
     """A stack's config as Pulumi hands it to a program (full key → string, objects as JSON)
     → the validated model. Raises ConfigError with every problem, each on one line.
 
-    With `secret_keys` (the keys the stack file holds encrypted), an application secret's key
-    set in plain text is one of them: its value is committed in clear in the stack file while
-    every Pulumi command shows `[secret]`."""
+    An application key's name set in the stack file is a problem too: its value belongs in
+    Secret Manager only. With `secret_keys` (the keys the stack file holds encrypted), one set
+    in plain text is told apart: its value is committed in clear while every Pulumi command
+    shows `[secret]`."""
     stack_file = f"Pulumi.{stack}.yaml"
     fields = PlatformConfig.model_fields.keys() - PROJECT_KEYS.keys()
     raw: dict[str, Any] = {}
@@ -124,22 +121,39 @@ def validate(
         Problem((f"{project}:{key}",), f"unknown key; allowed: {allowed}, or an app secret's name")
         for key in sorted(set(unknown) - set(secret_names))
     ]
-    if secret_keys is not None:
-        problems += [
-            Problem((key,), plain_secret_message(key.partition(":")[2], stack))
-            for key in sorted(f"{project}:{name}" for name in secret_names)
-            if key in values and key not in secret_keys
-        ]
+    project_id = config.project if config else "PROJECT"
+    problems += [
+        Problem(
+            (key,),
+            app_key_message(
+                key.partition(":")[2],
+                stack,
+                project_id,
+                plain=secret_keys is not None and key not in secret_keys,
+            ),
+        )
+        for key in sorted(f"{project}:{name}" for name in secret_names)
+        if key in values
+    ]
     if problems or config is None:
         raise ConfigError(stack_file, problems)
     return config
 
 
-def plain_secret_message(name: str, stack: str) -> str:
+def app_key_message(name: str, stack: str, project: str, *, plain: bool) -> str:
+    """One line: an application key found in the stack config, and how to move it out."""
+    move = (
+        f"move it with `pulumi config get --stack {stack} {name} | gcloud secrets versions add "
+        f"{name} --project {project} --data-file=-`, then `pulumi config rm --stack {stack} {name}`"
+    )
+    if plain:
+        return (
+            "a plain value where a secret is expected (it is in the stack file in clear text): "
+            f"{move}, and rotate it at its vendor (docs/configuration.md, 'Secret values')"
+        )
     return (
-        "a plain value where a secret is expected (it is in the stack file in clear text): "
-        f"remove it and run `pulumi config set --secret --stack {stack} {name}`, or add it "
-        f"with `gcloud secrets versions add {name}` (docs/configuration.md, 'Secret values')"
+        "application keys are not read from the stack config (the value would sit in state): "
+        f"{move} (docs/configuration.md, 'Secret values')"
     )
 
 

@@ -376,7 +376,7 @@ def test_each_program_warning_is_printed_once(capsys, tmp_path):
     for _ in range(2):
         assert main(["-C", str(project), "plan", "qa", "--json"]) == 0
     err = capsys.readouterr().err
-    assert err.count("no value in the stack config for SECRET_KEY") == 1
+    assert err.count("weaker by choice (accept_weaker: owasp-preview)") == 1
     assert "WARNING: stack qa: " in err
     assert max(len(line) for line in err.splitlines()) <= 120
 

@@ -492,7 +492,9 @@ def seed_prod_total(document: dict) -> float:
         "20 GB internet egress": 20 * 0.12,
         "static IP in use": 0,
         # No connector: Direct VPC egress has no charge of its own.
-        "secret versions": (secrets - 6) * 0.06,
+        # The program's own (the application keys' are the bootstrap's, docs/delivery.md); the
+        # first 6 active versions are free.
+        "secret versions": max(secrets - 6, 0) * 0.06,
         # Two policies (API, web), each evaluating its service's 500K requests.
         "armor": 2 * 5 + armor_rules * 1 + 2 * 0.5 * 0.75,
         "registry 5 GB": 4.5 * 0.10,

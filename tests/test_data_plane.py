@@ -309,33 +309,16 @@ def test_nothing_is_protected_in_staging(staging):
 # --- secrets --------------------------------------------------------------------------------
 
 
-def test_the_seeds_app_secrets_exist(run):
-    for secret_id in APP_SECRETS:
-        secret(run, secret_id)
-
-
-def test_no_app_secret_version_without_a_value(run):
-    written = {s: versions(run, secret(run, s)) for s in APP_SECRETS}
-    assert not {s: [v.name for v in vs] for s, vs in written.items() if vs}
-
-
-PLAIN = "SG.plain-text-value-for-the-test"
-
-
-@pytest.fixture(scope="module")
-def with_sendgrid() -> Run:
-    return run_with("staging", {}, secrets={"SENDGRID_API_KEY": PLAIN})
-
-
-def test_a_secret_value_set_in_config_becomes_a_secret_version_of_that_secret(with_sendgrid):
-    written = {s for s in APP_SECRETS if versions(with_sendgrid, secret(with_sendgrid, s))}
-    assert written == {"SENDGRID_API_KEY"}
-    [version] = versions(with_sendgrid, secret(with_sendgrid, "SENDGRID_API_KEY"))
-    assert rpc.is_rpc_secret(version.inputs["secretDataWo"])
-
-
-def test_a_secret_value_never_appears_in_plain_text(with_sendgrid):
-    assert PLAIN not in dump(inventory(with_sendgrid))
+def test_the_seeds_app_secrets_are_read_but_never_written_by_the_program(run):
+    """The bootstrap declares them and the operator fills them (tests/bootstrap/
+    test_app_secrets.py): the program neither creates one nor holds a value of one."""
+    declared = {s.inputs["secretId"] for s in run.by_type(SECRET)}
+    assert not declared & set(APP_SECRETS)
+    read = {
+        binding.inputs["secretId"].rsplit("/", 1)[-1]
+        for binding in run.by_type("gcp:secretmanager/secretIamMember:SecretIamMember")
+    }
+    assert set(APP_SECRETS) <= read
 
 
 # --- registry -------------------------------------------------------------------------------

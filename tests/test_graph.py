@@ -70,7 +70,6 @@ def test_the_services_and_the_job_reach_the_data_stores_secrets_and_vpc(document
     for runner in ("n_api_service", "n_migrate_job"):
         for store in (
             "n_database_instance",
-            "g_app_secrets_Secret",
             "g_redis_Secret",
             "n_network_vpc",
             "n_media_bucket",
@@ -93,7 +92,7 @@ def test_every_component_is_a_subgraph_and_the_default_shows_key_resources_only(
     assert not [i for i in shown_labels if "reads" in i or "neg" in i]  # IAM grants, NEGs folded
     assert shown_labels["n_database_instance"] == "Cloud SQL<br/>vidgo-db"
     assert any(label.startswith("Cloud Armor") for label in shown_labels.values())
-    assert shown_labels["g_app_secrets_Secret"] == "8 secrets"
+    assert shown_labels["g_database_Secret"] == "2 secrets<br/>DB_PASSWORD, DATABASE_URL"
     # Labels short enough to read in a box.
     assert max(len(part) for label in shown_labels.values() for part in label.split("<br/>")) <= 40
 

@@ -24,6 +24,17 @@ def is_grant(resource: Resource) -> bool:
     return any(word in kind for word in ("iammember", "iambinding", "iampolicy"))
 
 
+def secret_of(run: Run, resource_id: str) -> str:
+    """The secret id an IAM binding names: a secret of the program's (by its resource id), or
+    an application key's, which the bootstrap declares (`projects/PROJECT/secrets/ID`)."""
+    found = [r for r in run.resources.values() if r.custom and r.id == resource_id]
+    if found:
+        return found[0].inputs["secretId"]
+    project, _, secret_id = resource_id.removeprefix("projects/").partition("/secrets/")
+    assert project and secret_id, resource_id
+    return secret_id
+
+
 def grants(run: Run) -> dict[str, set[tuple[str, str, str]]]:
     """member → {(scope kind, scope, role)} for every grant in the stack."""
     found: dict[str, set[tuple[str, str, str]]] = {}
@@ -34,7 +45,7 @@ def grants(run: Run) -> dict[str, set[tuple[str, str, str]]]:
         assert "policyData" not in inputs, f"{resource.name}: a whole IAM policy"
         members = inputs.get("members") or [inputs["member"]]
         if "secretId" in inputs:  # the secret's resource id: find which secret it is
-            scope = ("secret", run.by_id(inputs["secretId"]).inputs["secretId"])
+            scope = ("secret", secret_of(run, inputs["secretId"]))
         elif "bucket" in inputs:
             scope = ("bucket", inputs["bucket"])
         elif resource.type.startswith("gcp:projects/"):

@@ -79,12 +79,23 @@ def test_the_job_opens_only_the_connections_the_budget_gives_it(run):
     assert env["DB_MAX_OVERFLOW"] == "0"
 
 
+def secret_of(run: Run, resource_id: str) -> str:
+    """The secret id an IAM binding names: a secret of the program's (by its resource id), or
+    an application key's, which the bootstrap declares (`projects/PROJECT/secrets/ID`)."""
+    found = [r for r in run.resources.values() if r.custom and r.id == resource_id]
+    if found:
+        return found[0].inputs["secretId"]
+    project, _, secret_id = resource_id.removeprefix("projects/").partition("/secrets/")
+    assert project and secret_id, resource_id
+    return secret_id
+
+
 def test_the_identity_may_read_every_secret_the_job_reads(run):
     identity = task(run)["serviceAccount"]
     readable = set()
     for grant in run.by_type(SECRET_MEMBER):
         if grant.inputs["role"] == ACCESSOR and grant.inputs["member"].endswith(identity):
-            readable.add(run.by_id(grant.inputs["secretId"]).inputs["secretId"])
+            readable.add(secret_of(run, grant.inputs["secretId"]))
     [container] = task(run)["containers"]
     assert {ref["secret"] for ref in secret_refs(container).values()} <= readable
 

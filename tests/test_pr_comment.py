@@ -1,6 +1,6 @@
-"""The pull request's sticky comment: a sample change (a replaced database, a new secret) shows
-its losses first, the diagram with the change highlighted, the cost per product, and fits
-GitHub's comment limit by collapsing detail."""
+"""The pull request's sticky comment: a sample change (a replaced database, a new application
+key for the API, one more warm API instance) shows its losses first, the diagram with the change
+highlighted, the cost per product, and fits GitHub's comment limit by collapsing detail."""
 
 from __future__ import annotations
 
@@ -17,13 +17,16 @@ from vidgo_infra.pr_comment import MARKER, MAX_BODY, body, stack_change
 
 @pytest.fixture(scope="module")
 def sample(prod):
-    """prod now → prod with a renamed Cloud SQL instance and one more application secret."""
+    """prod now → prod with a renamed Cloud SQL instance, one more application key (its
+    secret is the bootstrap's: the program adds the API's access to it) and a second warm API
+    instance."""
     secrets = list(PlatformConfig.model_fields["app_secrets"].default)
     changed = run_with(
         "prod",
         {
             "vidgo-infra:database": {"instance_name": "vidgo-db-2"},
             "vidgo-infra:app_secrets": [*secrets, "OPENAI_API_KEY"],
+            "vidgo-infra:services": {"api": {"min_instances": 2}},
         },
     )
     return stack_change("prod", inventory(prod), inventory(changed))
@@ -36,7 +39,7 @@ def mermaid_blocks(text: str) -> list[str]:
 def test_the_comment_shows_the_loss_first_then_the_table_diagram_and_cost(sample):
     text = body([sample])
     assert text.startswith(MARKER + "\n")  # the hidden line the workflow edits it by
-    assert re.search(r"### prod: 2 to add, \d+ to change, 3 to replace, 0 to delete", text)
+    assert re.search(r"### prod: 1 to add, \d+ to change, 3 to replace, 0 to delete", text)
     caution = text.index("[!CAUTION]")
     table = text.index("| | resource | what | why |")
     assert caution < table < text.index("```mermaid") < text.index("Monthly cost")
@@ -46,16 +49,14 @@ def test_the_comment_shows_the_loss_first_then_the_table_diagram_and_cost(sample
     assert "forced by name" in loss and "protected" in loss
     rows = [line for line in text[table:].splitlines() if line.startswith("| `")]
     assert rows[0].startswith("| `-/+` | `database-")  # stateful losses head the table
-    assert any("`app-secrets-openai-api-key`" in r and r.startswith("| `+`") for r in rows)
+    assert any("`api-reads-openai-api-key`" in r and r.startswith("| `+`") for r in rows)
 
 
 def test_the_diagram_highlights_the_changed_components(sample):
     (diagram,) = mermaid_blocks(body([sample]))
     assert "class n_database_instance replace" in diagram
     assert re.search(r"^  style c_database .*stroke:#cf222e", diagram, re.MULTILINE)
-    assert re.search(r"^  style c_app_secrets .*", diagram, re.MULTILINE)
-    assert "class g_app_secrets_Secret create" in diagram
-    assert "9 secrets" in diagram
+    assert re.search(r"^  style c_api .*", diagram, re.MULTILINE)  # its new grant, its scaling
     assert "style c_redis" not in diagram  # unchanged components stay plain
     verdicts = parse({"highlighted": diagram})
     assert verdicts["highlighted"].startswith("ok flowchart"), verdicts
@@ -64,8 +65,8 @@ def test_the_diagram_highlights_the_changed_components(sample):
 def test_the_cost_is_before_after_and_difference_per_product(sample):
     text = body([sample])
     cost = text[text.index("Monthly cost") :].split("</details>")[0]
-    secret_row = next(line for line in cost.splitlines() if line.startswith("| Secret Manager"))
-    before, after, difference = (cell.strip() for cell in secret_row.split("|")[2:5])
+    run_row = next(line for line in cost.splitlines() if line.startswith("| Cloud Run"))
+    before, after, difference = (cell.strip() for cell in run_row.split("|")[2:5])
     assert before.startswith("$") and after.startswith("$") and difference.startswith("+$")
     total = next(line for line in cost.splitlines() if line.startswith("| **total**"))
     expected = sample.cost_after.total - sample.cost_before.total

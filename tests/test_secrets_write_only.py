@@ -2,9 +2,10 @@
 
 With `secret_data_wo` (and `password_wo` for the SQL user) a refresh never reads a payload
 back, so the preview identity needs no `secretmanager.versions.access` (the bootstrap's tests
-check it holds none). The version counter must follow the value: a new value set with
-`pulumi config set --secret` gives a new counter, hence a new version and a new API revision,
-and the counter itself stays secret.
+check it holds none). The version counter must follow the value: a new value (here a new
+database name in DATABASE_URL) gives a new counter, hence a new version and a new API revision,
+and the counter itself stays secret. The application keys are not written by the program at
+all (tests/bootstrap/test_app_secrets.py).
 """
 
 from __future__ import annotations
@@ -20,26 +21,27 @@ VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
 SECRET = "gcp:secretmanager/secret:Secret"
 SQL_USER = "gcp:sql/user:User"
 SERVICE = "gcp:cloudrunv2/service:Service"
-FIRST, SECOND = "sg-first-offline-value", "sg-second-offline-value"
+DATABASE = "vidgo-infra:database"
+FIRST, SECOND = "vidgo_first_offline_name", "vidgo_second_offline_name"
 
 
 @pytest.fixture(scope="module")
 def first() -> Run:
-    return run_with("prod", {}, secrets={"SENDGRID_API_KEY": FIRST})
+    return run_with("prod", {DATABASE: {"database_name": FIRST}})
 
 
 @pytest.fixture(scope="module")
 def again() -> Run:
-    return run_with("prod", {}, secrets={"SENDGRID_API_KEY": FIRST})
+    return run_with("prod", {DATABASE: {"database_name": FIRST}})
 
 
 @pytest.fixture(scope="module")
 def rotated() -> Run:
-    return run_with("prod", {}, secrets={"SENDGRID_API_KEY": SECOND})
+    return run_with("prod", {DATABASE: {"database_name": SECOND}})
 
 
-def sendgrid_version(run: Run):
-    (secret,) = [s for s in run.by_type(SECRET) if s.inputs["secretId"] == "SENDGRID_API_KEY"]
+def url_version(run: Run):
+    (secret,) = [s for s in run.by_type(SECRET) if s.inputs["secretId"] == "DATABASE_URL"]
     (version,) = [v for v in run.children(secret) if v.type == VERSION]
     return version
 
@@ -72,7 +74,7 @@ def test_the_sql_user_takes_its_password_write_only(stack, request):
 
 
 def test_a_new_value_gives_a_new_counter_and_the_same_value_the_same(first, again, rotated):
-    counter = lambda run: rpc.unwrap_rpc_secret(sendgrid_version(run).inputs["secretDataWoVersion"])  # noqa: E731
+    counter = lambda run: rpc.unwrap_rpc_secret(url_version(run).inputs["secretDataWoVersion"])  # noqa: E731
     assert counter(first) == counter(again), "an unchanged value must not roll a new version"
     assert counter(first) != counter(rotated), "a new value must roll a new version"
 
@@ -82,13 +84,15 @@ def test_a_new_value_rolls_the_api_to_the_new_version(first):
     # counter) is a new number, hence a new revision.
     (api,) = [s for s in first.by_type(SERVICE) if s.inputs["name"] == "vidgo-api"]
     envs = {e["name"]: e for e in api.inputs["template"]["containers"][0]["envs"]}
-    version = sendgrid_version(first)
+    version = url_version(first)
     assert version.urn in api.dependencies
-    assert envs["SENDGRID_API_KEY"]["valueSource"]["secretKeyRef"]["version"] == "1"
+    assert envs["DATABASE_URL"]["valueSource"]["secretKeyRef"]["version"] == "1"
 
 
 def test_neither_the_value_nor_its_counter_is_in_the_plain_inventory(first):
     text = str(inventory(first))
-    counter = str(rpc.unwrap_rpc_secret(sendgrid_version(first).inputs["secretDataWoVersion"]))
-    assert FIRST not in text
+    value = rpc.unwrap_rpc_secret(url_version(first).inputs["secretDataWo"])
+    counter = str(rpc.unwrap_rpc_secret(url_version(first).inputs["secretDataWoVersion"]))
+    assert FIRST in value  # the case is real: the name is part of the written URL
+    assert value not in text
     assert counter not in text

@@ -73,7 +73,6 @@ def test_preview_can_read_what_a_refresh_reads_and_change_nothing(bootstrap_prod
             "roles/iam.securityReviewer",
             "roles/browser",
             "roles/compute.viewer",
-            "roles/vpcaccess.viewer",
             "roles/dns.reader",  # the VPC's DNS logging policy
             "roles/cloudsql.viewer",
             "roles/redis.viewer",
@@ -173,6 +172,38 @@ def test_the_deploy_cannot_edit_the_project_policy(bootstrap_prod):
         "roles/owner",
         "roles/editor",
     }
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_no_ci_identity_holds_a_role_for_the_vpc_connector_the_platform_no_longer_has(
+    stack, request
+):
+    run = request.getfixturevalue(f"bootstrap_{stack}")
+    project = stack_file(stack)["gcp:project"]
+    for account in ("pulumi-preview", "pulumi-deploy"):
+        held = set().union(
+            *grants(run, f"serviceAccount:{account}@{project}.iam.gserviceaccount.com").values()
+        )
+        assert not [role for role in held if role.startswith("roles/vpcaccess.")], account
+
+
+def test_direct_vpc_egress_needs_of_the_deploy_only_run_admin_and_acting_as_the_runtime(
+    bootstrap_prod,
+):
+    """Google's Direct VPC egress page ("Set up IAM permissions"): in the service's own project
+    the Cloud Run service agent uses the subnet with the role Google grants it; the deployer
+    needs to deploy the service and to act as its identity, no network role for the egress."""
+    held = grants(bootstrap_prod, DEPLOY)[PROJECT_BINDING]
+    assert "roles/run.admin" in held
+    assert not held & {"roles/compute.networkUser", "roles/vpcaccess.admin", "roles/vpcaccess.user"}
+    on_accounts = {
+        r.inputs["serviceAccountId"].rsplit("/", 1)[1]: r.inputs["role"]
+        for r in bootstrap_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+        if r.inputs["member"] == DEPLOY
+    }
+    assert on_accounts[f"vidgo-api-run@{PROJECT_ID}.iam.gserviceaccount.com"] == (
+        "roles/iam.serviceAccountUser"
+    )
 
 
 def test_only_storage_admin_is_conditioned_and_key_access_is_decrypt_only(bootstrap_prod):
