@@ -97,8 +97,6 @@ COMPONENT_KINDS = {
     "vidgo:platform:CloudRunService": "Cloud Run service",
     "vidgo:platform:CloudRunJob": "Cloud Run job",
     "vidgo:platform:ProjectServices": "project APIs",
-    "vidgo:platform:AuditLogs": "audit logs",
-    "vidgo:platform:AppSecrets": "application secrets",
 }
 # Keys whose value names the resource itself, not another one it uses.
 OWN_NAME_KEYS = {"name", "secretId", "repositoryId", "displayName", "description"}
