@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi.runtime import rpc
 
-from tests.support import strings
+from tests.kit import strings
 from vidgo_infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"

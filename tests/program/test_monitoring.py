@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_with
+from tests.kit import run_with
 from vidgo_infra.offline import COMPUTED, Resource, Run, stack_config
 
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"

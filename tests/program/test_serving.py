@@ -9,8 +9,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from stacks.config import PLACEHOLDER_IMAGE
-from tests.conftest import run_with
-from tests.support import SEED_APP_SECRETS, strings
+from tests.kit import SEED_APP_SECRETS, run_with, strings
 from vidgo_infra.offline import Resource, Run
 from vidgo_infra.provider_rules.check import lookup
 

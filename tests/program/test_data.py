@@ -8,8 +8,7 @@ import re
 import pytest
 from pulumi.runtime import MockResourceArgs, rpc
 
-from tests.conftest import run_with
-from tests.support import SEED_APP_SECRETS
+from tests.kit import SEED_APP_SECRETS, run_with
 from vidgo_infra.inventory import dump, inventory
 from vidgo_infra.offline import COMPUTED, PlatformMocks, Resource, Run
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import ROOT
+from tests.kit import ROOT
 
 PROGRAM = textwrap.dedent(
     """

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import config_with, linked_project, stack_file_text
+from tests.kit import config_with, linked_project, stack_file_text
 from vidgo_infra import diff, inventory
 from vidgo_infra.cli import main
 from vidgo_infra.provider_rules import replacements

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.kit import ROOT
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -14,7 +14,7 @@ import yaml
 
 from stacks.config import PlatformConfig
 from stacks.loader import PROJECT_KEYS, ConfigError
-from tests.conftest import ROOT, run_with
+from tests.kit import ROOT, run_with
 from vidgo_infra.offline import Run, project_name, run_program, stacks
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_with
+from tests.kit import run_with
 
 BUDGET = "gcp:billing/budget:Budget"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import SEED_APP_SECRETS
+from tests.kit import SEED_APP_SECRETS
 from vidgo_infra.offline import Resource, Run
 
 PROJECT_NUMBER = "123456789012"  # what the mocks answer for getProject (vidgo_infra/offline.py)

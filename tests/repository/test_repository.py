@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.kit import ROOT
 from vidgo_infra import cost
 from vidgo_infra.inventory import inventory
 from vidgo_infra.project import Project

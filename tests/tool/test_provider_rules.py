@@ -1,9 +1,9 @@
 """The provider-rules check: what `pulumi preview` would reject, found offline.
 
 The rules are data (vidgo_infra/provider_rules/rules.json) read from the google-beta provider
-source by scripts/provider_rules.py (its reader: tests/test_provider_rules_generation.py); these
-tests check each rule kind on a deliberately wrong input, and the program's real stacks against
-the real data.
+source by scripts/provider_rules.py (its reader is tested in test_provider_rules_generation.py);
+these tests check each rule kind on a deliberately wrong input, and the program's real stacks
+against the real data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from tests.bootstrap.harness import prod_config, run_bootstrap
-from tests.conftest import run_with
+from tests.kit import run_with
 from vidgo_infra import offline
 from vidgo_infra.cli import main
 from vidgo_infra.provider_rules import load

@@ -10,7 +10,7 @@ import pytest
 
 from stacks.config import PLACEHOLDER_IMAGE
 from stacks.loader import ConfigError
-from tests.conftest import run_with
+from tests.kit import run_with
 from vidgo_infra.offline import Resource, Run
 from vidgo_infra.provider_rules.check import lookup
 

@@ -11,7 +11,7 @@ from contextlib import redirect_stdout
 import pytest
 import yaml
 
-from tests.conftest import ROOT, linked_project
+from tests.kit import ROOT, linked_project
 from vidgo_infra import inventory, offline
 from vidgo_infra.cli import main
 from vidgo_infra.offline import PLACEHOLDER_IP

@@ -15,7 +15,7 @@ from components.database import CIS_POSTGRES_FLAGS
 from stacks.cloudsql_flags import data, problems
 from stacks.config import PostgresVersion
 from stacks.loader import ConfigError, validate
-from tests.conftest import ROOT, config_with, linked_project
+from tests.kit import ROOT, config_with, linked_project
 from vidgo_infra.cli import main
 
 VERSIONS = typing.get_args(PostgresVersion)

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from tests.conftest import run_with
-from tests.support import strings
+from tests.kit import run_with, strings
 from vidgo_infra.offline import Resource, Run
 
 ADDRESS = "gcp:compute/globalAddress:GlobalAddress"

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from components import slo
-from tests.conftest import run_with
+from tests.kit import FIXTURES, ROOT, run_with
 from vidgo_infra.offline import Resource, Run
 
 SERVICE = "gcp:monitoring/customService:CustomService"
@@ -26,9 +25,7 @@ POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 URL_MAP = "gcp:compute/uRLMap:URLMap"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
-LB_METRICS = yaml.safe_load(
-    (Path(__file__).parent / "fixtures" / "load_balancer_metrics.yaml").read_text()
-)
+LB_METRICS = yaml.safe_load((FIXTURES / "load_balancer_metrics.yaml").read_text())
 BURN_RATE = re.compile(r'^select_slo_burn_rate\("(?P<slo>[^"]+)", "(?P<seconds>\d+)s"\)$')
 PAGE, TICKET = ["ops@vidgo.ai"], ["tickets@vidgo.ai"]
 
@@ -293,7 +290,7 @@ def test_fast_burn_pages_and_slow_burn_opens_a_ticket(stack, ticket, request):
 
 
 def test_the_runbook_sections_the_alerts_link_exist():
-    text = (Path(__file__).parent.parent / "docs" / "monitoring.md").read_text()
+    text = (ROOT / "docs" / "monitoring.md").read_text()
     anchors = {
         re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
         for line in text.splitlines()

@@ -12,7 +12,7 @@ import pytest
 
 from stacks.loader import validate
 from stacks.usage import UsageProfile
-from tests.conftest import ROOT
+from tests.kit import ROOT
 from vidgo_infra import cli, cost
 from vidgo_infra.cost import growth
 from vidgo_infra.inventory import inventory

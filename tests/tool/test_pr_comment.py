@@ -9,7 +9,7 @@ import re
 import pytest
 
 from stacks.config import PlatformConfig
-from tests.conftest import run_with
+from tests.kit import run_with
 from tests.mermaid import parse
 from vidgo_infra.inventory import inventory
 from vidgo_infra.pr_comment import MARKER, MAX_BODY, body, stack_change

@@ -18,16 +18,14 @@ import pytest
 import yaml
 
 from stacks.usage import Budget, UsageProfile
-from tests.conftest import ROOT, run_with
+from tests.kit import ROOT, run_with
 from vidgo_infra import cost
 from vidgo_infra.cli import main
 from vidgo_infra.inventory import dump, inventory
 from vidgo_infra.project import Project, UsageError
 from vidgo_infra.stack import PlannedStack, stack_config
 
-PRICE_FILE = yaml.safe_load(
-    (Path(__file__).parent.parent / "vidgo_infra" / "prices.yaml").read_text()
-)
+PRICE_FILE = yaml.safe_load((ROOT / "vidgo_infra" / "prices.yaml").read_text())
 HOURS = 730
 SECONDS = 730 * 3600  # 2,628,000 seconds in the 730-hour month the price file uses
 TAIWAN = "asia-east1"
