@@ -15,8 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from stacks.loader import ConfigError
 from vidgo_infra.offline import Resource, Run, run_program, stack_config
 
 # This checkout. The tool acts on the project in the current directory, as `pulumi` does, and
@@ -194,6 +196,13 @@ def planned(stack: str, changes: dict[str, Any], secrets: dict[str, str] | None 
 def _planned(stack: str, key: str) -> Run:
     changes, secrets = json.loads(key)
     return run_with(stack, changes, secrets)
+
+
+def refused(stack: str, changes: dict[str, Any]) -> list[str]:
+    """The problems the config check names for `stack` with `changes` (it must refuse them)."""
+    with pytest.raises(ConfigError) as error:
+        run_with(stack, changes)
+    return error.value.problems
 
 
 def linked_project(where: Path, **stack_files: str) -> Path:

@@ -1,5 +1,6 @@
 """Stack config: both stack files load, prod is the seed, staging differs only where its file
-says, and a bad config stops the program before any resource with one message per problem."""
+says, a bad config stops the program before any resource with one message per problem, and a
+weaker choice is allowed only by name (accept_weaker), warned once in the plan."""
 
 from __future__ import annotations
 
@@ -14,11 +15,8 @@ import yaml
 
 from stacks.config import PlatformConfig
 from stacks.loader import PROJECT_KEYS, ConfigError
-from tests.kit import ROOT, run_with
+from tests.kit import ROOT, SQL_INSTANCE, STACK, refused, run_with
 from vidgo_infra.offline import Run, project_name, run_program, stacks
-
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-STACK_RESOURCE = "pulumi:pulumi:Stack"
 
 # The seed's section 3.2, step 4 (cors.json), in the provider's input names, with www: the
 # site is served there too, so its pages fetch media from there.
@@ -95,7 +93,7 @@ def file_leaves(stack: str) -> dict[tuple[str, ...], Any]:
 def test_every_stack_file_loads_and_declares_the_platform(stack, request):
     run = run_of(stack, request)
     file = stack_file(stack)
-    instance = run.one(SQL)
+    instance = run.one(SQL_INSTANCE)
     assert instance.inputs["project"] == file["gcp:project"]
     assert instance.inputs["region"] == file["gcp:region"]
     assert run.outputs["registry_path"].startswith(f"{file['gcp:region']}-docker.pkg.dev/")
@@ -104,7 +102,7 @@ def test_every_stack_file_loads_and_declares_the_platform(stack, request):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_resources_are_labelled_with_the_stack_name_as_environment(stack, request):
     # The one setting no stack file carries: `environment` defaults to the stack's name.
-    labels = request.getfixturevalue(stack).one(SQL).inputs["settings"]["userLabels"]
+    labels = request.getfixturevalue(stack).one(SQL_INSTANCE).inputs["settings"]["userLabels"]
     assert labels["environment"] == stack
 
 
@@ -141,7 +139,7 @@ def test_prod_network_is_the_seeds(prod):
 
 
 def test_prod_database_is_the_seeds(prod):
-    instance = prod.one(SQL).inputs
+    instance = prod.one(SQL_INSTANCE).inputs
     settings = instance["settings"]
     assert instance["name"] == "vidgo-db"
     assert instance["databaseVersion"] == "POSTGRES_15"
@@ -415,10 +413,42 @@ def registrations(monkeypatch) -> list[str]:
 
 def test_invalid_config_declares_no_resource(registrations):
     rejected("staging", {"vidgo-infra:database": {"tier": 5}, "gcp:region": "europe-moon1"})
-    assert registrations == [STACK_RESOURCE]
+    assert registrations == [STACK]
 
 
 def test_the_registration_probe_sees_a_valid_program(registrations):
     # Control for the test above: the same probe, a valid config, the platform's resources.
     run_with("staging", {})
-    assert SQL in registrations
+    assert SQL_INSTANCE in registrations
+
+
+# --- weaker choices are named, and warned about once each ----------------------------------------
+
+
+def test_unprotected_prod_is_refused_unless_named():
+    (problem,) = refused("prod", {"vidgo-infra:protect": False})
+    assert problem.startswith("Pulumi.prod.yaml: vidgo-infra:protect: ")
+    assert "accept_weaker: [unprotected]" in problem
+
+
+def test_naming_a_choice_the_stack_does_not_make_is_refused():
+    (problem,) = refused("prod", {"vidgo-infra:accept_weaker": ["no-hsts"]})
+    assert problem.startswith("Pulumi.prod.yaml: vidgo-infra:accept_weaker: ")
+    assert "no-hsts" in problem
+
+
+def test_prod_makes_no_weaker_choice(warnings):
+    run_with("prod", {})
+    assert warnings, "the program's warnings were not captured"  # prod warns of unset secrets
+    assert not [w for w in warnings if "accept_weaker" in w]
+
+
+def test_staging_names_its_weaker_choices_and_each_is_warned_once(warnings):
+    run_with("staging", {})
+    weaker = [w for w in warnings if w.startswith("weaker by choice")]
+    assert weaker == [
+        "weaker by choice (accept_weaker: unprotected): protect: stateful resources have no "
+        "protect or deletion guard: a destroy deletes data",
+        "weaker by choice (accept_weaker: owasp-preview): edge.armor.owasp_mode: OWASP rules "
+        "only log (preview): the WAF blocks nothing",
+    ]

@@ -1,75 +1,41 @@
-"""The data plane as declared: what a user relies on in the network, database, cache, bucket,
-secrets, registry, APIs and audit logs of both stacks."""
+"""The data as declared: the database, the cache, the media bucket, the secrets and the image
+registry; what a destroy or a mistaken change leaves behind, and how clients reach each store.
+A stack weakens any of it only by naming the choice (accept_weaker), and the plan then warns."""
 
 from __future__ import annotations
 
-import re
+from urllib.parse import urlsplit
 
 import pytest
 from pulumi.runtime import MockResourceArgs, rpc
 
-from tests.kit import SEED_APP_SECRETS, run_with
+from tests.kit import (
+    BUCKET,
+    PASSWORD,
+    PEERING,
+    REDIS,
+    REPOSITORY,
+    SECRET,
+    SECRET_VERSION,
+    SEED_APP_SECRETS,
+    SQL_DATABASE,
+    SQL_INSTANCE,
+    SQL_USER,
+    STACKS,
+    VPC,
+    planned,
+    refused,
+    run_with,
+    the,
+)
 from vidgo_infra.inventory import dump, inventory
 from vidgo_infra.offline import COMPUTED, PlatformMocks, Resource, Run
 
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-SQL_DATABASE = "gcp:sql/database:Database"
-SQL_USER = "gcp:sql/user:User"
-REDIS = "gcp:redis/instance:Instance"
-BUCKET = "gcp:storage/bucket:Bucket"
-SECRET = "gcp:secretmanager/secret:Secret"
-VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-VPC = "gcp:compute/network:Network"
-SUBNET = "gcp:compute/subnetwork:Subnetwork"
-ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
-PSA = "gcp:servicenetworking/connection:Connection"
-REPOSITORY = "gcp:artifactregistry/repository:Repository"
-API = "gcp:projects/service:Service"
-PASSWORD = "random:index/randomPassword:RandomPassword"
+STATEFUL = (SQL_INSTANCE, SQL_DATABASE, SQL_USER, BUCKET, SECRET, REDIS)
 
-STATEFUL = (SQL, SQL_DATABASE, SQL_USER, BUCKET, SECRET, REDIS)
-
-APP_SECRETS = SEED_APP_SECRETS
 # Secrets the platform generates and writes itself (DB_PASSWORD is for operators; the API
 # gets the password only inside DATABASE_URL).
 GENERATED_SECRETS = ("DATABASE_URL", "DB_PASSWORD", "REDIS_URL", "REDIS_CA_CERT")
-
-# Seed, section 3.1 ...
-SEED_APIS = {
-    "run.googleapis.com",
-    "sql-component.googleapis.com",
-    "sqladmin.googleapis.com",
-    "redis.googleapis.com",
-    "storage.googleapis.com",
-    "compute.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
-    "secretmanager.googleapis.com",
-    "monitoring.googleapis.com",
-    "logging.googleapis.com",
-}
-# ... and what the seed's own resources need that it forgot.
-FORGOTTEN_APIS = {
-    "servicenetworking.googleapis.com",
-    "artifactregistry.googleapis.com",
-    "iam.googleapis.com",
-}
-# The API each provider module calls. A gcp: module not listed here must still wait for at
-# least one API (test_every_google_resource_waits_for_its_api).
-MODULE_API = {
-    "sql": "sqladmin.googleapis.com",
-    "redis": "redis.googleapis.com",
-    "storage": "storage.googleapis.com",
-    "secretmanager": "secretmanager.googleapis.com",
-    "compute": "compute.googleapis.com",
-    "vpcaccess": "vpcaccess.googleapis.com",
-    "dns": "dns.googleapis.com",
-    "servicenetworking": "servicenetworking.googleapis.com",
-    "artifactregistry": "artifactregistry.googleapis.com",
-    "projects": "cloudresourcemanager.googleapis.com",
-    "cloudrunv2": "run.googleapis.com",
-    "monitoring": "monitoring.googleapis.com",
-    "logging": "logging.googleapis.com",
-}
 
 # The seed's cors.json; staging's is the same rule on its own hosts.
 SEED_CORS = {
@@ -80,8 +46,6 @@ SEED_CORS = {
 }
 STAGING_CORS = SEED_CORS | {"origins": ["https://staging.vidgo.ai", "https://api.staging.vidgo.ai"]}
 
-STACKS = ["prod", "staging"]
-
 
 @pytest.fixture(params=STACKS)
 def run(request) -> Run:
@@ -89,22 +53,16 @@ def run(request) -> Run:
 
 
 def secret(run: Run, secret_id: str) -> Resource:
-    found = [r for r in run.by_type(SECRET) if r.inputs["secretId"] == secret_id]
-    assert len(found) == 1, f"{len(found)} secrets with id {secret_id}"
-    return found[0]
+    return the(run, SECRET, secretId=secret_id)
 
 
 def versions(run: Run, of: Resource) -> list[Resource]:
     """The versions written to a secret (a version references its secret's id)."""
-    return [v for v in run.by_type(VERSION) if of.urn in v.dependencies]
+    return [v for v in run.by_type(SECRET_VERSION) if of.urn in v.dependencies]
 
 
 def flags(instance: Resource) -> dict[str, str]:
     return {f["name"]: f["value"] for f in instance.inputs["settings"]["databaseFlags"]}
-
-
-def api_urns(run: Run) -> dict[str, str]:
-    return {r.inputs["service"]: r.urn for r in run.by_type(API)}
 
 
 def mock_value(type_: str, output: str) -> str:
@@ -114,73 +72,40 @@ def mock_value(type_: str, output: str) -> str:
     return PlatformMocks("project", "region").new_resource(args)[1][output]
 
 
-# --- network --------------------------------------------------------------------------------
-
-
-def test_vpc_is_custom_mode_with_regional_routing(run):
-    vpc = run.one(VPC).inputs
-    assert vpc["autoCreateSubnetworks"] is False
-    assert vpc["routingMode"] == "REGIONAL"
-
-
-def test_every_subnet_has_flow_logs(run):
-    subnets = run.by_type(SUBNET)
-    assert subnets
-    for subnet in subnets:
-        assert subnet.inputs["logConfig"]["flowSampling"] > 0, subnet.name
-
-
-def test_no_connector_and_no_connector_api(run):
-    # Cloud Run egresses into the subnet directly; the connector's VMs and API are gone.
-    assert not [r for r in run.resources.values() if r.type.startswith("gcp:vpcaccess/")]
-    apis = {r.inputs["service"] for r in run.by_type("gcp:projects/service:Service")}
-    assert "vpcaccess.googleapis.com" not in apis
-
-
-def test_private_services_access_is_an_internal_peering_range_that_is_abandoned(run):
-    connection = run.one(PSA)
-    assert connection.inputs["service"] == "servicenetworking.googleapis.com"
-    [reserved] = connection.inputs["reservedPeeringRanges"]
-    [psa_range] = [r for r in run.by_type(ADDRESS) if r.inputs["name"] == reserved]
-    assert psa_range.urn in connection.dependencies
-    assert psa_range.inputs["purpose"] == "VPC_PEERING"
-    assert psa_range.inputs["addressType"] == "INTERNAL"
-    # Deleting the peering fails while Cloud SQL still holds an address in it.
-    assert connection.inputs["deletionPolicy"] == "ABANDON"
-
-
 # --- database -------------------------------------------------------------------------------
 
 
 def test_database_has_a_private_address_only_and_waits_for_the_peering(run):
-    instance = run.one(SQL)
+    instance = run.one(SQL_INSTANCE)
     ip = instance.inputs["settings"]["ipConfiguration"]
     assert ip["ipv4Enabled"] is False
     assert ip["privateNetwork"]
     assert run.one(VPC).urn in instance.dependencies
-    assert run.one(PSA).urn in instance.dependencies
+    assert run.one(PEERING).urn in instance.dependencies
 
 
 def test_database_accepts_only_encrypted_connections(run):
-    ip = run.one(SQL).inputs["settings"]["ipConfiguration"]
+    ip = run.one(SQL_INSTANCE).inputs["settings"]["ipConfiguration"]
     # Encrypted, and from a client certificate Cloud SQL trusts (the /cloudsql connector's).
     assert ip["sslMode"] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
 
 
 def test_database_backups_allow_point_in_time_recovery(run):
-    backups = run.one(SQL).inputs["settings"]["backupConfiguration"]
+    backups = run.one(SQL_INSTANCE).inputs["settings"]["backupConfiguration"]
     assert backups["enabled"] is True
     assert backups["pointInTimeRecoveryEnabled"] is True
-    assert backups["transactionLogRetentionDays"] >= 1
+    assert 1 <= backups["transactionLogRetentionDays"] <= 7
 
 
 def test_prod_keeps_seven_backups(prod):
-    retention = prod.one(SQL).inputs["settings"]["backupConfiguration"]["backupRetentionSettings"]
+    retention = prod.one(SQL_INSTANCE).inputs["settings"]["backupConfiguration"][
+        "backupRetentionSettings"
+    ]
     assert retention == {"retainedBackups": 7, "retentionUnit": "COUNT"}
 
 
-def test_database_has_the_cis_flags(run):
-    found = flags(run.one(SQL))
+def test_database_has_the_cis_flags_and_audits_ddl_role_changes_lock_waits_and_checkpoints(run):
+    found = flags(run.one(SQL_INSTANCE))
     assert found["log_connections"] == "on"
     assert found["log_disconnections"] == "on"
     assert found["log_statement"] == "ddl"
@@ -188,20 +113,24 @@ def test_database_has_the_cis_flags(run):
     assert found["log_min_error_statement"] in {"error", "log", "fatal", "panic"}
     assert found["log_min_duration_statement"] == "-1"
     assert found["cloudsql.enable_pgaudit"] == "on"
+    assert set(found["pgaudit.log"].split(",")) == {"ddl", "role"}
+    assert found["log_lock_waits"] == "on"
+    assert found["log_checkpoints"] == "on"
 
 
-def test_database_edition_maintenance_and_insights(run):
-    settings = run.one(SQL).inputs["settings"]
+def test_database_edition_maintenance_and_insights_without_client_addresses(run):
+    settings = run.one(SQL_INSTANCE).inputs["settings"]
     # Shared-core tiers exist only on ENTERPRISE.
     assert settings["edition"] == "ENTERPRISE"
     assert 1 <= settings["maintenanceWindow"]["day"] <= 7
     assert 0 <= settings["maintenanceWindow"]["hour"] <= 23
     assert settings["insightsConfig"]["queryInsightsEnabled"] is True
+    assert settings["insightsConfig"]["recordClientAddress"] is False
 
 
 @pytest.mark.parametrize(("stack", "guarded"), [("prod", True), ("staging", False)])
 def test_both_cloud_sql_deletion_guards_follow_the_stack(stack, guarded, request):
-    instance = request.getfixturevalue(stack).one(SQL).inputs
+    instance = request.getfixturevalue(stack).one(SQL_INSTANCE).inputs
     assert instance["deletionProtection"] is guarded
     assert instance["settings"]["deletionProtectionEnabled"] is guarded
 
@@ -231,7 +160,7 @@ def test_redis_has_auth_and_tls_on_private_service_access(run):
     assert redis.inputs["transitEncryptionMode"] == "SERVER_AUTHENTICATION"
     assert redis.inputs["connectMode"] == "PRIVATE_SERVICE_ACCESS"
     assert redis.inputs["authorizedNetwork"]
-    assert run.one(PSA).urn in redis.dependencies
+    assert run.one(PEERING).urn in redis.dependencies
 
 
 def test_redis_auth_string_is_never_plain(run):
@@ -278,7 +207,7 @@ def test_prod_stateful_resources_are_protected(prod):
 def test_secret_versions_can_be_replaced_and_old_ones_are_kept(prod):
     # A new value replaces a version (they are immutable), so a protected version would make
     # every rotation fail; the old one is disabled, not destroyed, so it can be restored.
-    versions = prod.by_type(VERSION)
+    versions = prod.by_type(SECRET_VERSION)
     assert versions
     assert not [v.name for v in versions if v.protect]
     assert {v.inputs["deletionPolicy"] for v in versions} == {"DISABLE"}
@@ -287,9 +216,9 @@ def test_secret_versions_can_be_replaced_and_old_ones_are_kept(prod):
 def test_an_autoresized_disk_is_not_shrunk_back(prod, staging):
     # Cloud SQL grows the disk itself; reverting diskSize would replace the instance.
     for run in (prod, staging):
-        assert "settings.diskSize" in run.one(SQL).ignore_changes
-    fixed = run_with("staging", {"vidgo-infra:database": {"disk_autoresize": False}})
-    assert fixed.one(SQL).ignore_changes == []
+        assert "settings.diskSize" in run.one(SQL_INSTANCE).ignore_changes
+    fixed = planned("staging", {"vidgo-infra:database": {"disk_autoresize": False}})
+    assert fixed.one(SQL_INSTANCE).ignore_changes == []
 
 
 def test_prod_services_guard_their_own_deletion(prod):
@@ -309,12 +238,12 @@ def test_nothing_is_protected_in_staging(staging):
 
 
 def test_the_seeds_app_secrets_exist(run):
-    for secret_id in APP_SECRETS:
+    for secret_id in SEED_APP_SECRETS:
         secret(run, secret_id)
 
 
 def test_no_app_secret_version_without_a_value(run):
-    written = {s: versions(run, secret(run, s)) for s in APP_SECRETS}
+    written = {s: versions(run, secret(run, s)) for s in SEED_APP_SECRETS}
     assert not {s: [v.name for v in vs] for s, vs in written.items() if vs}
 
 
@@ -323,11 +252,11 @@ PLAIN = "SG.plain-text-value-for-the-test"
 
 @pytest.fixture(scope="module")
 def with_sendgrid() -> Run:
-    return run_with("staging", {}, secrets={"SENDGRID_API_KEY": PLAIN})
+    return planned("staging", {}, secrets={"SENDGRID_API_KEY": PLAIN})
 
 
 def test_a_secret_value_set_in_config_becomes_a_secret_version_of_that_secret(with_sendgrid):
-    written = {s for s in APP_SECRETS if versions(with_sendgrid, secret(with_sendgrid, s))}
+    written = {s for s in SEED_APP_SECRETS if versions(with_sendgrid, secret(with_sendgrid, s))}
     assert written == {"SENDGRID_API_KEY"}
     [version] = versions(with_sendgrid, secret(with_sendgrid, "SENDGRID_API_KEY"))
     assert rpc.is_rpc_secret(version.inputs["secretDataWo"])
@@ -340,64 +269,143 @@ def test_a_secret_value_never_appears_in_plain_text(with_sendgrid):
 # --- registry -------------------------------------------------------------------------------
 
 
-def test_registry_is_the_seeds_docker_repository_with_cleanup(prod):
+def test_registry_is_the_seeds_docker_repository(prod):
     repository = prod.one(REPOSITORY).inputs
     assert repository["repositoryId"] == "vidgo"
     assert repository["format"] == "DOCKER"
     assert repository["location"] == "asia-east1"
-    assert {p["action"] for p in repository["cleanupPolicies"]} == {"KEEP", "DELETE"}
-    assert repository["cleanupPolicyDryRun"] is False  # a dry run deletes nothing
     assert prod.outputs["registry_path"] == "asia-east1-docker.pkg.dev/vidgo-ai-prod/vidgo"
+
+
+def test_registry_cleanup_keeps_the_recent_versions_and_deletes_only_old_untagged(run):
+    repository = run.one(REPOSITORY).inputs
+    assert repository["cleanupPolicyDryRun"] is False  # a dry run deletes nothing
+    policies = repository["cleanupPolicies"]
+    # KEEP wins over DELETE in Artifact Registry: the most recent versions survive any rule.
+    (kept,) = [p for p in policies if p["action"] == "KEEP"]
+    assert kept["mostRecentVersions"]["keepCount"] >= 1
+    (deleted,) = [p for p in policies if p["action"] == "DELETE"]
+    assert deleted["condition"]["tagState"] == "UNTAGGED"
+    assert int(deleted["condition"]["olderThan"].removesuffix("s")) >= 86400
+
+
+def test_registry_is_protected_in_prod_only(prod, staging):
+    assert prod.one(REPOSITORY).protect
+    assert not staging.one(REPOSITORY).protect
 
 
 def test_staging_registry_path_is_in_staging_project(staging):
     assert staging.outputs["registry_path"] == "asia-east1-docker.pkg.dev/vidgo-ai-staging/vidgo"
 
 
-# --- project APIs ---------------------------------------------------------------------------
+def secret_value(run: Run, secret_id: str) -> str:
+    """The value the program writes to a secret (the mocks' stand-ins for Google's values)."""
+    (version,) = versions(run, secret(run, secret_id))
+    data = version.inputs.get("secretDataWo") or version.inputs["secretData"]  # write-only first
+    return data["value"]
 
 
-def test_every_needed_api_is_enabled_and_never_disabled(run):
-    services = run.by_type(API)
-    assert {s.inputs["service"] for s in services} >= SEED_APIS | FORGOTTEN_APIS
-    # The provider's default is to disable the API on destroy.
-    assert not [s.name for s in services if s.inputs.get("disableOnDestroy") is not False]
+@pytest.mark.parametrize("type_", [SQL_DATABASE, SQL_USER])
+def test_the_database_and_its_user_are_abandoned_not_dropped_on_destroy(run, type_):
+    # Dropping a database or a role that owns objects fails, and Pulumi should not drop data
+    # anyway: they go with the instance.
+    assert run.one(type_).inputs["deletionPolicy"] == "ABANDON"
 
 
-def test_every_google_resource_waits_for_its_api(run):
-    apis = api_urns(run)
-    any_api = set(apis.values())
-    late = []
-    for resource in run.resources.values():
-        if not resource.type.startswith("gcp:") or resource.type == API:
-            continue
-        module = resource.type.split(":")[1].split("/")[0]
-        needed = {apis.get(MODULE_API[module])} if module in MODULE_API else any_api
-        if not needed & set(resource.dependencies):
-            late.append(f"{resource.name} ({MODULE_API.get(module, 'any API')})")
-    assert not late, f"may be created before its API is enabled: {late}"
+def test_the_api_reaches_redis_over_tls_with_the_auth_string(run):
+    url = urlsplit(secret_value(run, "REDIS_URL"))
+    assert url.scheme == "rediss"  # TLS; redis:// would be refused by the instance
+    assert url.password == COMPUTED[REDIS]["authString"]
 
 
-# --- structure ------------------------------------------------------------------------------
-
-COMPONENT_TYPE = re.compile(r"vidgo:platform:[A-Z][A-Za-z0-9]*")
-
-
-def test_every_component_has_a_platform_type_token(run):
-    components = [r for r in run.resources.values() if not r.custom]
-    assert components
-    bad = [r.type for r in components if not COMPONENT_TYPE.fullmatch(r.type)]
-    assert not bad
+def test_the_api_reaches_the_database_over_the_cloud_sql_socket(run):
+    url = urlsplit(secret_value(run, "DATABASE_URL"))
+    assert url.scheme == "postgresql"
+    assert not url.hostname  # no TCP host: the connection goes through /cloudsql
+    instance = run.one(SQL_INSTANCE).inputs
+    assert url.query == f"host=/cloudsql/{instance['project']}:asia-east1:{instance['name']}"
 
 
-def test_every_resource_belongs_to_a_platform_component(run):
-    orphans = []
-    for resource in run.resources.values():
-        if not resource.custom:
-            continue
-        parent = run.resources.get(resource.parent or "")
-        while parent is not None and not COMPONENT_TYPE.fullmatch(parent.type):
-            parent = run.resources.get(parent.parent or "")
-        if parent is None:
-            orphans.append(resource.name)
-    assert not orphans, f"not under a vidgo:platform component: {orphans}"
+# --- Redis: persistence and maintenance ----------------------------------------------------------
+
+
+def test_redis_snapshots_every_hour_and_has_a_maintenance_window(run):
+    redis = run.one(REDIS).inputs
+    assert redis["persistenceConfig"] == {"persistenceMode": "RDB", "rdbSnapshotPeriod": "ONE_HOUR"}
+    (window,) = redis["maintenancePolicy"]["weeklyMaintenanceWindows"]
+    assert window["day"] == "SUNDAY"
+    assert window["startTime"]["hours"] == 5  # UTC, the hour after Cloud SQL's window
+
+
+def test_redis_without_persistence_is_a_named_choice(warnings):
+    off = {"vidgo-infra:redis": {"rdb_snapshot_period": "DISABLED"}}
+    (problem,) = refused("prod", off)
+    assert "vidgo-infra:redis.rdb_snapshot_period" in problem
+    run = run_with("prod", {**off, "vidgo-infra:accept_weaker": ["no-redis-persistence"]})
+    assert run.one(REDIS).inputs["persistenceConfig"]["persistenceMode"] == "DISABLED"
+    assert [w for w in warnings if "no-redis-persistence" in w] != []
+
+
+# --- Cloud SQL: a deleted instance, a changed version, a weaker connection -----------------------
+
+
+def test_deleting_the_database_keeps_its_backups_and_takes_a_final_one(run):
+    instance = run.one(SQL_INSTANCE).inputs
+    settings = instance["settings"]
+    assert settings["retainBackupsOnDelete"] is True
+    assert settings["finalBackupConfig"] == {"enabled": True, "retentionDays": 30}
+    assert "vidgo-db" in instance["finalBackupDescription"]
+
+
+def test_no_final_backup_sends_no_retention():
+    # Cloud SQL rejects a retention on a disabled final backup.
+    run = planned(
+        "staging",
+        {
+            "vidgo-infra:database": {"final_backup_retention_days": 0},
+            "vidgo-infra:accept_weaker": ["unprotected", "owasp-preview", "no-retained-backups"],
+        },
+    )
+    instance = run.one(SQL_INSTANCE).inputs
+    assert instance["settings"]["finalBackupConfig"] == {"enabled": False}
+    assert "finalBackupDescription" not in instance
+
+
+def test_a_major_version_change_is_refused_without_the_acknowledgement():
+    problems = refused("prod", {"vidgo-infra:database": {"version": "POSTGRES_16"}})
+    assert len(problems) == 1 and "\n" not in problems[0]
+    (problem,) = problems
+    assert problem.startswith("Pulumi.prod.yaml: vidgo-infra:database.version: ")
+    assert "POSTGRES_15 -> POSTGRES_16" in problem
+    assert "take a backup first" in problem
+    assert "database.allow_major_upgrade_from: POSTGRES_15" in problem
+
+
+def test_an_acknowledged_major_upgrade_is_declared():
+    change = {"version": "POSTGRES_16", "allow_major_upgrade_from": "POSTGRES_15"}
+    run = planned("prod", {"vidgo-infra:database": change})
+    assert run.one(SQL_INSTANCE).inputs["databaseVersion"] == "POSTGRES_16"
+
+
+def test_an_acknowledgement_for_another_version_does_not_count():
+    change = {"version": "POSTGRES_17", "allow_major_upgrade_from": "POSTGRES_14"}
+    (problem,) = refused("prod", {"vidgo-infra:database": change})
+    assert "take a backup first" in problem
+
+
+def test_a_downgrade_is_refused():
+    (problem,) = refused("prod", {"vidgo-infra:database": {"version": "POSTGRES_14"}})
+    assert "vidgo-infra:database.version" in problem and "cannot downgrade" in problem
+
+
+def test_the_deployed_version_is_recorded_in_both_stacks(prod, staging):
+    # The guard compares with this record; without it a version change would go unnoticed.
+    for run in (prod, staging):
+        assert run.one(SQL_INSTANCE).inputs["databaseVersion"] == "POSTGRES_15"
+    assert refused("staging", {"vidgo-infra:database": {"version": "POSTGRES_16"}})
+
+
+def test_clients_without_a_trusted_certificate_are_a_named_choice():
+    change = {"vidgo-infra:database": {"ssl_mode": "ENCRYPTED_ONLY"}}
+    (problem,) = refused("prod", change)
+    assert "vidgo-infra:database.ssl_mode" in problem and "no-client-certificates" in problem

@@ -16,15 +16,19 @@ import pytest
 import yaml
 
 from components import slo
-from tests.kit import FIXTURES, ROOT, run_with
+from tests.kit import (
+    ALERT_POLICY,
+    DASHBOARD,
+    FIXTURES,
+    MONITORED_SERVICE,
+    NOTIFICATION_CHANNEL,
+    ROOT,
+    SLO,
+    URL_MAP,
+    planned,
+)
 from vidgo_infra.offline import Resource, Run
 
-SERVICE = "gcp:monitoring/customService:CustomService"
-SLO = "gcp:monitoring/slo:Slo"
-POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
-CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
-URL_MAP = "gcp:compute/uRLMap:URLMap"
-DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
 LB_METRICS = yaml.safe_load((FIXTURES / "load_balancer_metrics.yaml").read_text())
 BURN_RATE = re.compile(r'^select_slo_burn_rate\("(?P<slo>[^"]+)", "(?P<seconds>\d+)s"\)$')
 PAGE, TICKET = ["ops@vidgo.ai"], ["tickets@vidgo.ai"]
@@ -40,24 +44,24 @@ WORKBOOK_30_DAYS_999 = [
 
 @pytest.fixture(scope="module")
 def thirty_days() -> Run:
-    return run_with("prod", {"vidgo-infra:monitoring": {"slo": {"period": "rolling_30_days"}}})
+    return planned("prod", {"vidgo-infra:monitoring": {"slo": {"period": "rolling_30_days"}}})
 
 
 @pytest.fixture(scope="module")
 def looser_api() -> Run:
-    return run_with("prod", {"vidgo-infra:monitoring": {"slo": {"api": {"availability": 0.995}}}})
+    return planned("prod", {"vidgo-infra:monitoring": {"slo": {"api": {"availability": 0.995}}}})
 
 
 @pytest.fixture(scope="module")
 def with_tickets() -> Run:
-    return run_with(
+    return planned(
         "prod",
         {"vidgo-infra:monitoring": {"notification_emails": PAGE, "ticket_emails": TICKET}},
     )
 
 
 def burn_policies(run: Run) -> list[Resource]:
-    return [p for p in run.by_type(POLICY) if p.inputs["combiner"] == "AND"]
+    return [p for p in run.by_type(ALERT_POLICY) if p.inputs["combiner"] == "AND"]
 
 
 def windows(policy: Resource) -> list[tuple[str, timedelta, float]]:
@@ -67,7 +71,10 @@ def windows(policy: Resource) -> list[tuple[str, timedelta, float]]:
         threshold = condition["conditionThreshold"]
         match = BURN_RATE.match(threshold["filter"])
         assert match, threshold["filter"]
+        # Above 1 the budget runs out before the period ends; both windows must burn at once.
         assert threshold["comparison"] == "COMPARISON_GT"
+        assert threshold["thresholdValue"] > 1
+        assert threshold["duration"] == "0s"
         seconds = timedelta(seconds=int(match["seconds"]))
         found.append((match["slo"], seconds, threshold["thresholdValue"]))
     return sorted(found, key=lambda w: w[1], reverse=True)
@@ -158,7 +165,7 @@ def test_a_looser_target_raises_the_error_rate_that_fires(prod, looser_api):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_each_public_service_has_its_slos_and_two_burn_policies_each(stack, request):
     run = request.getfixturevalue(stack)
-    services = {s.inputs["serviceId"] for s in run.by_type(SERVICE)}
+    services = {s.inputs["serviceId"] for s in run.by_type(MONITORED_SERVICE)}
     assert services == {"vidgo-api", "vidgo-web"}
     declared = sorted((s.inputs["service"], s.inputs["sloId"]) for s in run.by_type(SLO))
     assert declared == [
@@ -272,7 +279,7 @@ def test_the_latency_sli_counts_requests_within_the_threshold(prod, staging):
 
 
 def channel_ids(run: Run, emails: list[str]) -> list[str]:
-    by_email = {c.inputs["labels"]["email_address"]: c for c in run.by_type(CHANNEL)}
+    by_email = {c.inputs["labels"]["email_address"]: c for c in run.by_type(NOTIFICATION_CHANNEL)}
     return sorted(f"{by_email[e].inputs.get('name', by_email[e].name)}-id" for e in emails)
 
 
