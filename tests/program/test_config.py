@@ -15,7 +15,21 @@ import yaml
 
 from stacks.config import PlatformConfig
 from stacks.loader import PROJECT_KEYS, ConfigError
-from tests.kit import ROOT, SQL_INSTANCE, STACK, refused, run_with
+from tests.kit import (
+    BUCKET,
+    CERTIFICATE,
+    REDIS,
+    ROOT,
+    SQL_DATABASE,
+    SQL_INSTANCE,
+    SQL_USER,
+    STACK,
+    SUBNET,
+    URL_MAP,
+    VPC,
+    refused,
+    run_with,
+)
 from vidgo_infra.offline import Run, project_name, run_program, stacks
 
 # The seed's section 3.2, step 4 (cors.json), in the provider's input names, with www: the
@@ -118,13 +132,11 @@ def test_prod_declares_everything_in_the_seeds_project_and_region(prod):
 
 def test_prod_serves_the_seeds_hosts(prod):
     certified = {
-        domain
-        for cert in prod.by_type("gcp:certificatemanager/certificate:Certificate")
-        for domain in cert.inputs["managed"]["domains"]
+        domain for cert in prod.by_type(CERTIFICATE) for domain in cert.inputs["managed"]["domains"]
     }
     routed = {
         host
-        for url_map in prod.by_type("gcp:compute/uRLMap:URLMap")
+        for url_map in prod.by_type(URL_MAP)
         for rule in url_map.inputs.get("hostRules", [])
         for host in rule["hosts"]
     }
@@ -133,8 +145,8 @@ def test_prod_serves_the_seeds_hosts(prod):
 
 
 def test_prod_network_is_the_seeds(prod):
-    assert prod.one("gcp:compute/network:Network").inputs["name"] == "vidgo-vpc"
-    subnet = prod.one("gcp:compute/subnetwork:Subnetwork").inputs
+    assert prod.one(VPC).inputs["name"] == "vidgo-vpc"
+    subnet = prod.one(SUBNET).inputs
     assert subnet["region"] == "asia-east1"
 
 
@@ -149,12 +161,12 @@ def test_prod_database_is_the_seeds(prod):
     assert settings["diskAutoresize"] is True
     assert settings["backupConfiguration"]["startTime"] == "03:00"
     assert settings["availabilityType"] == "ZONAL"
-    assert prod.one("gcp:sql/database:Database").inputs["name"] == "vidgo"
-    assert prod.one("gcp:sql/user:User").inputs["name"] == "vidgo_user"
+    assert prod.one(SQL_DATABASE).inputs["name"] == "vidgo"
+    assert prod.one(SQL_USER).inputs["name"] == "vidgo_user"
 
 
 def test_prod_redis_is_the_seeds(prod):
-    redis = prod.one("gcp:redis/instance:Instance").inputs
+    redis = prod.one(REDIS).inputs
     assert redis["name"] == "vidgo-redis"
     assert redis["redisVersion"] == "REDIS_7_0"
     # The seed's Basic tier is STANDARD_HA in prod (the decision: stacks/config.py, RedisConfig).
@@ -163,7 +175,7 @@ def test_prod_redis_is_the_seeds(prod):
 
 
 def test_prod_bucket_is_the_seeds(prod):
-    bucket = prod.one("gcp:storage/bucket:Bucket").inputs
+    bucket = prod.one(BUCKET).inputs
     assert bucket["name"] == "vidgo-media-prod"
     assert bucket["location"] == "ASIA-EAST1"
     assert bucket["cors"] == SEED_CORS

@@ -473,7 +473,7 @@ BOUNDS = [
         {"edge.armor.owasp_mode": "block"},
         "owasp_mode",
     ),
-    # --- issue 11's guards: final backup, Redis maintenance, ban, HSTS, provider status
+    # --- data-safety and edge guards: final backup, Redis maintenance, ban, HSTS, provider status
     (
         "final-backup-min",
         {"database.final_backup_retention_days": 0, "accept_weaker": ["no-retained-backups"]},

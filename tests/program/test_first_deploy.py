@@ -21,6 +21,7 @@ from benchmarks.first_deploy import (
     upstream,
     without_armor,
 )
+from tests.kit import API_SERVICE, ARMOR_POLICY, BACKEND_SERVICE, BUCKET, SQL_INSTANCE, URL_MAP
 from vidgo_infra.inventory import inventory
 
 # What the edge really uses: the compute API, and the media bucket (with its signing key).
@@ -31,7 +32,7 @@ EDGE_MAY_WAIT_FOR_APIS = {
     "apis-secretmanager",
 }
 SLOW_COMPONENTS = {"database", "redis", "api", "web", "network"}
-# Issue 14: the simulated critical path before the edge stopped waiting for the services.
+# The simulated critical path while the edge still waited for the services: the ceiling.
 CRITICAL_PATH_BEFORE_SECONDS = 17 * 60 + 31
 
 
@@ -72,7 +73,7 @@ def test_the_negs_name_the_configured_services(document):
 def test_the_https_rule_exists_before_cloud_sql_starts(document):
     """In the simulated first deploy, certificates can be issued while Cloud SQL is created."""
     sim = simulate(document)
-    sql = CREATION["gcp:sql/databaseInstance:DatabaseInstance"].seconds
+    sql = CREATION[SQL_INSTANCE].seconds
     sql_starts = sim.finish["database-instance"] - sql
     assert sim.https_rule_at is not None
     assert sim.https_rule_at < sql_starts
@@ -96,11 +97,11 @@ def test_every_declared_type_has_a_creation_time_with_a_source(document):
 
 def test_the_simulation_follows_the_longest_chain():
     resources = {
-        "slow": {"type": "gcp:sql/databaseInstance:DatabaseInstance", "parent": None},
-        "fast": {"type": "gcp:storage/bucket:Bucket", "parent": None},
+        "slow": {"type": SQL_INSTANCE, "parent": None},
+        "fast": {"type": BUCKET, "parent": None},
         "group": {"type": "vidgo:platform:Thing", "parent": None},
-        "inner": {"type": "gcp:storage/bucket:Bucket", "parent": "group"},
-        "last": {"type": "gcp:compute/uRLMap:URLMap", "parent": None, "depends_on": ["group"]},
+        "inner": {"type": BUCKET, "parent": "group"},
+        "last": {"type": URL_MAP, "parent": None, "depends_on": ["group"]},
     }
     # The inventory lists on a child only what it waits for beyond its parent.
     resources["group"]["depends_on"] = ["slow"]
@@ -114,7 +115,9 @@ def test_the_simulation_follows_the_longest_chain():
 
 
 @pytest.mark.parametrize("bootstrapped", [True, False])
-def test_the_first_deploy_is_no_longer_than_before_issue_14(document, bootstrapped):
+def test_the_first_deploy_is_no_longer_than_when_the_edge_waited_for_the_services(
+    document, bootstrapped
+):
     sim = simulate(document, enabled_apis=BOOTSTRAPPED_APIS if bootstrapped else frozenset())
     assert sim.length <= CRITICAL_PATH_BEFORE_SECONDS
 
@@ -133,29 +136,29 @@ def test_the_what_if_without_armor_takes_the_policy_out_of_the_https_chain(docum
     bare = simulate(without_armor(document))
     chain = chain_to(bare, bare.https_rule)
     types = {document["resources"][name]["type"] for name in chain}
-    assert "gcp:compute/securityPolicy:SecurityPolicy" not in types
+    assert ARMOR_POLICY not in types
     assert bare.https_rule_at < armored.https_rule_at
     assert bare.length == armored.length  # Armor is not on the critical path either way
     assert "edge-web-armor" in document["resources"], "the what-if must not change the plan"
 
 
 def service(api: str) -> dict:
-    return {"type": "gcp:projects/service:Service", "parent": None, "inputs": {"service": api}}
+    return {"type": API_SERVICE, "parent": None, "inputs": {"service": api}}
 
 
 def test_an_api_already_enabled_takes_a_read_and_a_second_operation_is_counted():
     resources = {
         "on": service("compute.googleapis.com"),
         "off": service("billingbudgets.googleapis.com"),
-        "armor": {"type": "gcp:compute/securityPolicy:SecurityPolicy", "parent": None},
+        "armor": {"type": ARMOR_POLICY, "parent": None},
         "armored": {
-            "type": "gcp:compute/backendService:BackendService",
+            "type": BACKEND_SERVICE,
             "parent": None,
             "depends_on": ["on", "armor"],
             "inputs": {"securityPolicy": "armor-id"},
         },
         "plain": {
-            "type": "gcp:compute/backendService:BackendService",
+            "type": BACKEND_SERVICE,
             "parent": None,
             "depends_on": ["on"],
         },
@@ -165,8 +168,8 @@ def test_an_api_already_enabled_takes_a_read_and_a_second_operation_is_counted()
     sim = simulate(
         {"stack": "t", "resources": resources}, enabled_apis=frozenset({"compute.googleapis.com"})
     )
-    enable = CREATION["gcp:projects/service:Service"].seconds
-    backend = CREATION["gcp:compute/backendService:BackendService"].seconds
+    enable = CREATION[API_SERVICE].seconds
+    backend = CREATION[BACKEND_SERVICE].seconds
     assert sim.finish["on"] == ALREADY_ENABLED.seconds < enable == sim.finish["off"]
     assert sim.finish["plain"] == ALREADY_ENABLED.seconds + backend
     assert sim.duration["armored"] > backend  # insert, then setSecurityPolicy

@@ -10,16 +10,18 @@ import pytest
 
 from stacks.config import PLACEHOLDER_IMAGE
 from stacks.loader import ConfigError
-from tests.kit import run_with
+from tests.kit import (
+    CLOUD_RUN_JOB,
+    CLOUD_RUN_SERVICE,
+    PROJECT_IAM_MEMBER,
+    SECRET_IAM_MEMBER,
+    SQL_INSTANCE,
+    SUBNET,
+    run_with,
+)
 from vidgo_infra.offline import Resource, Run
 from vidgo_infra.provider_rules.check import lookup
 
-JOB = "gcp:cloudrunv2/job:Job"
-SERVICE = "gcp:cloudrunv2/service:Service"
-SECRET = "gcp:secretmanager/secret:Secret"
-SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
-PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 ACCESSOR = "roles/secretmanager.secretAccessor"
 
 
@@ -29,7 +31,7 @@ def run(request) -> Run:
 
 
 def job(run: Run) -> Resource:
-    [found] = [r for r in run.by_type(JOB) if r.inputs["name"] == "vidgo-migrate"]
+    [found] = [r for r in run.by_type(CLOUD_RUN_JOB) if r.inputs["name"] == "vidgo-migrate"]
     return found
 
 
@@ -38,7 +40,7 @@ def task(run: Run) -> dict[str, Any]:
 
 
 def api(run: Run) -> dict[str, Any]:
-    [found] = [r for r in run.by_type(SERVICE) if r.inputs["name"] == "vidgo-api"]
+    [found] = [r for r in run.by_type(CLOUD_RUN_SERVICE) if r.inputs["name"] == "vidgo-api"]
     return found.inputs["template"]
 
 
@@ -82,7 +84,7 @@ def test_the_job_opens_only_the_connections_the_budget_gives_it(run):
 def test_the_identity_may_read_every_secret_the_job_reads(run):
     identity = task(run)["serviceAccount"]
     readable = set()
-    for grant in run.by_type(SECRET_MEMBER):
+    for grant in run.by_type(SECRET_IAM_MEMBER):
         if grant.inputs["role"] == ACCESSOR and grant.inputs["member"].endswith(identity):
             readable.add(run.by_id(grant.inputs["secretId"]).inputs["secretId"])
     [container] = task(run)["containers"]
@@ -93,7 +95,7 @@ def test_the_job_waits_for_the_grants_it_needs_but_not_for_the_service(run):
     waits = {run.resources[urn].name for urn in job(run).dependencies}
     grants = [
         r.name
-        for r in run.by_type(SECRET_MEMBER) + run.by_type(PROJECT_MEMBER)
+        for r in run.by_type(SECRET_IAM_MEMBER) + run.by_type(PROJECT_IAM_MEMBER)
         if r.name.startswith("api-")
     ]
     assert grants and set(grants) <= waits
@@ -101,7 +103,7 @@ def test_the_job_waits_for_the_grants_it_needs_but_not_for_the_service(run):
 
 
 def test_the_job_reaches_cloud_sql_by_its_socket_and_private_ranges_on_the_subnet(run):
-    [instance] = run.by_type(SQL)
+    [instance] = run.by_type(SQL_INSTANCE)
     connection = f"{instance.inputs['project']}:asia-east1:{instance.inputs['name']}"
     [volume] = task(run)["volumes"]
     assert volume["cloudSqlInstance"]["instances"] == [connection]
@@ -109,7 +111,7 @@ def test_the_job_reaches_cloud_sql_by_its_socket_and_private_ranges_on_the_subne
     assert container["volumeMounts"] == [{"mountPath": "/cloudsql", "name": volume["name"]}]
     assert task(run)["vpcAccess"] == api(run)["vpcAccess"]
     assert task(run)["vpcAccess"]["egress"] == "PRIVATE_RANGES_ONLY"
-    [subnet] = run.by_type("gcp:compute/subnetwork:Subnetwork")
+    [subnet] = run.by_type(SUBNET)
     [interface] = task(run)["vpcAccess"]["networkInterfaces"]
     assert interface["subnetwork"] == subnet.id
     assert "connector" not in task(run)["vpcAccess"]

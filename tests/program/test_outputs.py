@@ -11,14 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi.runtime import rpc
 
-from tests.kit import strings
+from tests.kit import BUCKET, CERTIFICATE, GLOBAL_ADDRESS, REDIS, REPOSITORY, SQL_INSTANCE, strings
 from vidgo_infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
-
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-REDIS = "gcp:redis/instance:Instance"
-BUCKET = "gcp:storage/bucket:Bucket"
-REPOSITORY = "gcp:artifactregistry/repository:Repository"
-CERT = "gcp:certificatemanager/certificate:Certificate"
 
 DOCUMENTED = {
     "static_ip",
@@ -93,7 +87,7 @@ def test_dns_records_cover_every_certificate_host(stack, request):
             if r["type"] == kind
         }
 
-    certified = {d for c in run.by_type(CERT) for d in c.inputs["managed"]["domains"]}
+    certified = {d for c in run.by_type(CERTIFICATE) for d in c.inputs["managed"]["domains"]}
     assert named("A") == certified
     assert {n.removeprefix("_acme-challenge.") for n in named("CNAME")} == {
         n.removeprefix("_acme-challenge.") for n in {f"_acme-challenge.{h}" for h in certified}
@@ -123,7 +117,7 @@ def test_service_urls_are_the_load_balancer_hosts(stack, site, api, request):
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_sql_connection_name_is_project_region_instance(stack, request):
     run = request.getfixturevalue(stack)
-    instance = run.one(SQL).inputs
+    instance = run.one(SQL_INSTANCE).inputs
     expected = f"{instance['project']}:{instance['region']}:{instance['name']}"
     assert run.outputs["sql_connection_name"] == expected
 
@@ -185,9 +179,7 @@ def test_outputs_name_the_static_ip_the_tool_looks_up_before_the_first_up(stack,
     those of the global address the program declares, so `dns` finds it by name at Google."""
     run = request.getfixturevalue(stack)
     [address] = [
-        r
-        for r in run.by_type("gcp:compute/globalAddress:GlobalAddress")
-        if r.inputs.get("addressType") == "EXTERNAL"
+        r for r in run.by_type(GLOBAL_ADDRESS) if r.inputs.get("addressType") == "EXTERNAL"
     ]
     outputs = run.outputs
     assert outputs["static_ip_name"] == address.inputs["name"]

@@ -9,24 +9,36 @@ import pytest
 from pulumi.runtime import rpc
 
 from stacks.config import PLACEHOLDER_IMAGE
-from tests.kit import SEED_APP_SECRETS, run_with, strings
+from tests.kit import (
+    CLOUD_RUN_SERVICE,
+    PROJECT_IAM_BINDING,
+    PROJECT_IAM_MEMBER,
+    PROJECT_IAM_POLICY,
+    SECRET,
+    SECRET_IAM_MEMBER,
+    SECRET_VERSION,
+    SEED_APP_SECRETS,
+    SERVICE_ACCOUNT,
+    SQL_INSTANCE,
+    SUBNET,
+    VPC,
+    run_with,
+    strings,
+)
 from vidgo_infra.offline import Resource, Run
 from vidgo_infra.provider_rules.check import lookup
 
-SERVICE = "gcp:cloudrunv2/service:Service"
-ACCOUNT = "gcp:serviceaccount/account:Account"
-SECRET = "gcp:secretmanager/secret:Secret"
-VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
-PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+SERVICE = CLOUD_RUN_SERVICE
+ACCOUNT = SERVICE_ACCOUNT
+VERSION = SECRET_VERSION
+SECRET_MEMBER = SECRET_IAM_MEMBER
+PROJECT_MEMBER = PROJECT_IAM_MEMBER
 PROJECT_GRANTS = {
     PROJECT_MEMBER,
-    "gcp:projects/iAMBinding:IAMBinding",
-    "gcp:projects/iAMPolicy:IAMPolicy",
+    PROJECT_IAM_BINDING,
+    PROJECT_IAM_POLICY,
 }
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-SUBNET = "gcp:compute/subnetwork:Subnetwork"
-VPC = "gcp:compute/network:Network"
+SQL = SQL_INSTANCE
 
 API, WEB = "vidgo-api", "vidgo-web"  # the seed's service names (section 3.3)
 # Seed, section 3.2 step 5, handed to the API by `--set-secrets` in section 3.3 ...

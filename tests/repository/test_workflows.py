@@ -1,4 +1,4 @@
-"""The GitHub workflows: both linters, and the delivery rules they must keep (issues 5, 10).
+"""The GitHub workflows: both linters, and the delivery rules they must keep.
 
 A broken or unsafe workflow fails here, before GitHub ever runs it.
 """

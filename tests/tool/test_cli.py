@@ -11,7 +11,7 @@ from contextlib import redirect_stdout
 import pytest
 import yaml
 
-from tests.kit import ROOT, linked_project
+from tests.kit import ROOT, SECRET, SECRET_VERSION, SQL_USER, linked_project
 from vidgo_infra import inventory, offline
 from vidgo_infra.cli import main
 from vidgo_infra.offline import PLACEHOLDER_IP
@@ -54,7 +54,7 @@ def test_plan_shows_key_settings_and_protection(staging_plan):
 
 def test_plan_counts_resources_by_type(staging_plan, staging):
     counts = staging_plan.split("Resources by type:")[1]
-    secrets = len(staging.by_type("gcp:secretmanager/secret:Secret"))
+    secrets = len(staging.by_type(SECRET))
     line = next(x for x in counts.splitlines() if "gcp:secretmanager/secret:Secret " in x)
     assert line.split()[-1] == str(secrets)
 
@@ -95,13 +95,9 @@ def test_plan_json_redacts_every_secret(capsys):
     assert main(["plan", "prod", "--json"]) == 0
     text = capsys.readouterr().out
     document = json.loads(text)
-    versions = [
-        r
-        for r in document["resources"].values()
-        if r["type"] == "gcp:secretmanager/secretVersion:SecretVersion"
-    ]
+    versions = [r for r in document["resources"].values() if r["type"] == SECRET_VERSION]
     assert versions and all(v["inputs"]["secretDataWo"] == "[secret]" for v in versions)
-    user = next(r for r in document["resources"].values() if r["type"] == "gcp:sql/user:User")
+    user = next(r for r in document["resources"].values() if r["type"] == SQL_USER)
     assert user["inputs"]["passwordWo"] == "[secret]"
     for stand_in in ("mock-password", "mock-auth-string", "offline-stand-in-for"):
         assert stand_in not in text

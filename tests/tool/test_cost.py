@@ -18,7 +18,29 @@ import pytest
 import yaml
 
 from stacks.usage import Budget, UsageProfile
-from tests.kit import ROOT, run_with
+from tests.kit import (
+    ALERT_POLICY,
+    API_SERVICE,
+    ARMOR_POLICY,
+    BACKEND_BUCKET,
+    BACKEND_SERVICE,
+    BILLING_BUDGET,
+    BUCKET,
+    CLOUD_RUN_SERVICE,
+    CONNECTOR,
+    FORWARDING_RULE,
+    GLOBAL_ADDRESS,
+    REDIS,
+    REPOSITORY,
+    ROOT,
+    SECRET,
+    SERVERLESS_NEG,
+    SERVICE_ACCOUNT,
+    SQL_INSTANCE,
+    UPTIME_CHECK,
+    VM,
+    run_with,
+)
 from vidgo_infra import cost
 from vidgo_infra.cli import main
 from vidgo_infra.inventory import dump, inventory
@@ -68,9 +90,6 @@ def monthly(estimate, resource: str | None = None, item: str | None = None) -> f
     return sum(line.monthly_usd or 0 for line in lines(estimate, resource, item))
 
 
-RUN = "gcp:cloudrunv2/service:Service"
-
-
 def run_service(cpu="2", memory="2Gi", minimum=1, cpu_idle: bool | None = True, name="vidgo-api"):
     resources = {"limits": {"cpu": cpu, "memory": memory}}
     if cpu_idle is not None:
@@ -101,7 +120,7 @@ def test_memory_limits_in_gib(text, gib):
 
 
 def test_an_unreadable_cpu_limit_is_unpriced_not_zero():
-    estimate = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu="two"))}))
+    estimate = cost.estimate(doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu="two"))}))
     (line,) = lines(estimate, "api-service")
     assert line.monthly_usd is None and "two" in line.note
 
@@ -111,7 +130,7 @@ def test_an_unreadable_cpu_limit_is_unpriced_not_zero():
 
 def test_request_based_service_bills_requests_and_idle_min_instances():
     usage = UsageProfile(api_requests=1_000_000, api_mean_request_seconds=0.5, free_tier=False)
-    estimate = cost.estimate(doc(**{"api-service": (RUN, run_service())}), usage)
+    estimate = cost.estimate(doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service())}), usage)
     busy = 1_000_000 * 0.5  # 500,000 seconds serving requests
     idle = SECONDS - busy
     assert monthly(estimate, item="vCPU serving") == pytest.approx(2 * busy * 0.000024)
@@ -129,7 +148,9 @@ def test_request_based_service_bills_requests_and_idle_min_instances():
 
 def test_instance_based_service_bills_the_whole_month_and_no_requests():
     usage = UsageProfile(free_tier=False)
-    estimate = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu_idle=False))}), usage)
+    estimate = cost.estimate(
+        doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu_idle=False))}), usage
+    )
     # One always-on instance of 2 vCPU and 2 GiB, at the instance-based rates.
     expected = SECONDS * (2 * 0.000018 + 2 * 0.000002)
     assert usd("cloud_run.instance.cpu") == 0.000018
@@ -140,20 +161,26 @@ def test_instance_based_service_bills_the_whole_month_and_no_requests():
 
 def test_instance_based_is_two_to_three_times_request_based_for_the_seed_api():
     usage = UsageProfile()
-    request = cost.estimate(doc(**{"api-service": (RUN, run_service())}), usage)
-    instance = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu_idle=False))}), usage)
-    # The issue's "2-3x": for the seed's API alone it is about 3.1x ($99.90 against $31.81).
+    request = cost.estimate(doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service())}), usage)
+    instance = cost.estimate(
+        doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu_idle=False))}), usage
+    )
+    # The expected "2-3x": for the seed's API alone it is about 3.1x ($99.90 against $31.81).
     ratio = monthly(instance, "api-service") / monthly(request, "api-service")
     assert 2 <= ratio <= 3.5
 
 
 def test_cpu_idle_left_out_means_instance_based_when_resources_are_set():
     # Cloud Run v2: cpuIdle defaults to true only when `resources` is absent altogether.
-    estimate = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu_idle=None))}))
+    estimate = cost.estimate(
+        doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu_idle=None))})
+    )
     assert any("instance-based" in line.item for line in estimate.lines)
     bare = run_service()
     del bare["template"]["containers"][0]["resources"]
-    estimate = cost.estimate(doc(**{"api-service": (RUN, bare)}), UsageProfile(free_tier=False))
+    estimate = cost.estimate(
+        doc(**{"api-service": (CLOUD_RUN_SERVICE, bare)}), UsageProfile(free_tier=False)
+    )
     # Cloud Run's defaults then: 1 vCPU, 512 MiB, request-based.
     idle = SECONDS - 500_000 * 0.5
     assert monthly(estimate, item="idle min instances: vCPU") == pytest.approx(1 * idle * 0.0000025)
@@ -163,16 +190,19 @@ def test_cpu_idle_left_out_means_instance_based_when_resources_are_set():
 
 
 def test_millicores_price_like_whole_vcpus():
-    one = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu="1"))}))
-    millis = cost.estimate(doc(**{"api-service": (RUN, run_service(cpu="1000m"))}))
+    one = cost.estimate(doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu="1"))}))
+    millis = cost.estimate(doc(**{"api-service": (CLOUD_RUN_SERVICE, run_service(cpu="1000m"))}))
     assert one.total == pytest.approx(millis.total)
 
 
 def test_the_free_tier_is_one_allotment_shared_by_both_services():
     services = doc(
         **{
-            "api-service": (RUN, run_service(minimum=0)),
-            "web-service": (RUN, run_service(cpu="1", memory="512Mi", minimum=0, name="vidgo-web")),
+            "api-service": (CLOUD_RUN_SERVICE, run_service(minimum=0)),
+            "web-service": (
+                CLOUD_RUN_SERVICE,
+                run_service(cpu="1", memory="512Mi", minimum=0, name="vidgo-web"),
+            ),
         }
     )
     usage = UsageProfile(api_requests=300_000, web_requests=1_000_000)
@@ -184,13 +214,13 @@ def test_the_free_tier_is_one_allotment_shared_by_both_services():
 
 
 def test_a_service_with_no_usage_profile_is_reported():
-    estimate = cost.estimate(doc(**{"worker-service": (RUN, run_service(name="vidgo-worker"))}))
+    estimate = cost.estimate(
+        doc(**{"worker-service": (CLOUD_RUN_SERVICE, run_service(name="vidgo-worker"))})
+    )
     assert any(not line.priced and line.item == "requests" for line in estimate.lines)
 
 
 # --- Cloud SQL, Memorystore ---------------------------------------------------------------------
-
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 
 
 def sql(tier="db-g1-small", availability="ZONAL", disk="PD_SSD", size=10):
@@ -209,7 +239,7 @@ def sql(tier="db-g1-small", availability="ZONAL", disk="PD_SSD", size=10):
 
 
 def test_cloud_sql_shared_core_storage_and_backups():
-    estimate = cost.estimate(doc(db=(SQL, sql())), UsageProfile(database_backup_gb=12))
+    estimate = cost.estimate(doc(db=(SQL_INSTANCE, sql())), UsageProfile(database_backup_gb=12))
     assert monthly(estimate, item="instance") == pytest.approx(730 * 0.035)  # $25.55
     assert usd("cloud_sql.shared.db-g1-small") == 0.035
     assert monthly(estimate, item="storage") == pytest.approx(10 * usd("cloud_sql.storage.ssd"))
@@ -217,15 +247,15 @@ def test_cloud_sql_shared_core_storage_and_backups():
 
 
 def test_cloud_sql_high_availability_doubles_instance_and_disk():
-    zonal = cost.estimate(doc(db=(SQL, sql())))
-    regional = cost.estimate(doc(db=(SQL, sql(availability="REGIONAL"))))
+    zonal = cost.estimate(doc(db=(SQL_INSTANCE, sql())))
+    regional = cost.estimate(doc(db=(SQL_INSTANCE, sql(availability="REGIONAL"))))
     assert monthly(regional, item="instance") == pytest.approx(2 * monthly(zonal, item="instance"))
     assert monthly(regional, item="storage") == pytest.approx(2 * 10 * 0.17)
     assert monthly(regional, item="backup") == pytest.approx(monthly(zonal, item="backup"))
 
 
 def test_cloud_sql_custom_tier_is_vcpus_plus_memory():
-    estimate = cost.estimate(doc(db=(SQL, sql(tier="db-custom-2-7680"))))
+    estimate = cost.estimate(doc(db=(SQL_INSTANCE, sql(tier="db-custom-2-7680"))))
     expected = 2 * HOURS * usd("cloud_sql.custom.vcpu") + 7.5 * HOURS * usd(
         "cloud_sql.custom.memory"
     )
@@ -233,12 +263,9 @@ def test_cloud_sql_custom_tier_is_vcpus_plus_memory():
 
 
 def test_cloud_sql_hdd_has_no_price_and_says_so():
-    estimate = cost.estimate(doc(db=(SQL, sql(disk="PD_HDD"))))
+    estimate = cost.estimate(doc(db=(SQL_INSTANCE, sql(disk="PD_HDD"))))
     (line,) = lines(estimate, item="storage")
     assert line.monthly_usd is None and "cloud_sql.storage.pd_hdd" in line.note
-
-
-REDIS = "gcp:redis/instance:Instance"
 
 
 def test_memorystore_by_capacity_tier_and_region():
@@ -269,13 +296,14 @@ def test_a_region_without_a_price_is_unpriced_not_zero():
 
 # --- load balancer, addresses, Cloud Armor ------------------------------------------------------
 
-RULE = "gcp:compute/globalForwardingRule:GlobalForwardingRule"
-ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
-
 
 def test_the_first_five_forwarding_rules_are_one_flat_charge():
-    two = cost.estimate(doc(**{f"rule-{i}": (RULE, {"portRange": "443"}) for i in range(2)}))
-    six = cost.estimate(doc(**{f"rule-{i}": (RULE, {"portRange": "443"}) for i in range(6)}))
+    two = cost.estimate(
+        doc(**{f"rule-{i}": (FORWARDING_RULE, {"portRange": "443"}) for i in range(2)})
+    )
+    six = cost.estimate(
+        doc(**{f"rule-{i}": (FORWARDING_RULE, {"portRange": "443"}) for i in range(6)})
+    )
     flat = HOURS * usd("lb.forwarding_rule.global_first_5", "global")  # $18.25
     extra = HOURS * usd("lb.forwarding_rule.global_additional", "global")  # $7.30
     assert monthly(two, item="forwarding rule") == pytest.approx(flat)
@@ -285,33 +313,33 @@ def test_the_first_five_forwarding_rules_are_one_flat_charge():
 
 
 def test_a_static_ip_is_free_while_a_rule_uses_it_and_charged_when_idle():
-    address = (ADDRESS, {"name": "vidgo-ip", "addressType": "EXTERNAL"})
+    address = (GLOBAL_ADDRESS, {"name": "vidgo-ip", "addressType": "EXTERNAL"})
     used = cost.estimate(
-        doc(ip=address, https=(RULE, {"ipAddress": "vidgo-ip-id", "portRange": "443"}))
+        doc(ip=address, https=(FORWARDING_RULE, {"ipAddress": "vidgo-ip-id", "portRange": "443"}))
     )
     (line,) = lines(used, "ip")
     assert line.monthly_usd == 0 and "in use by https" in line.waived
     idle = cost.estimate(doc(ip=address))
     assert monthly(idle, "ip") == pytest.approx(HOURS * usd("ip.static_external.unused", "global"))
     internal = cost.estimate(
-        doc(range=(ADDRESS, {"addressType": "INTERNAL", "purpose": "VPC_PEERING"}))
+        doc(range=(GLOBAL_ADDRESS, {"addressType": "INTERNAL", "purpose": "VPC_PEERING"}))
     )
-    assert not lines(internal, "range") and internal.not_billed == {ADDRESS: 1}
+    assert not lines(internal, "range") and internal.not_billed == {GLOBAL_ADDRESS: 1}
 
 
 def test_cloud_armor_policy_rules_and_the_requests_behind_it():
     rules = [{"priority": p} for p in (1000, 2000, 2001, 2147483647)]
     inventory_doc = doc(
-        armor=("gcp:compute/securityPolicy:SecurityPolicy", {"rules": rules}),
+        armor=(ARMOR_POLICY, {"rules": rules}),
         backend=(
-            "gcp:compute/backendService:BackendService",
+            BACKEND_SERVICE,
             {"securityPolicy": "armor-id", "backends": [{"group": "neg-id"}]},
         ),
         neg=(
-            "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup",
+            SERVERLESS_NEG,
             {"cloudRun": {"service": "vidgo-api"}},
         ),
-        **{"api-service": (RUN, run_service(), {"parent": "api"})},
+        **{"api-service": (CLOUD_RUN_SERVICE, run_service(), {"parent": "api"})},
     )
     estimate = cost.estimate(inventory_doc, UsageProfile(api_requests=2_000_000))
     assert (
@@ -328,7 +356,7 @@ def test_cloud_armor_policy_rules_and_the_requests_behind_it():
 
 def test_bucket_storage_and_operations():
     usage = UsageProfile(storage_gb=200, storage_operations=300_000, storage_class_a_share=0.25)
-    bucket = ("gcp:storage/bucket:Bucket", {"location": "ASIA-EAST1", "storageClass": "STANDARD"})
+    bucket = (BUCKET, {"location": "ASIA-EAST1", "storageClass": "STANDARD"})
     estimate = cost.estimate(doc(media=bucket), usage)
     assert monthly(estimate, "media", "storage") == pytest.approx(200 * 0.020)
     assert monthly(estimate, "media", "class A") == pytest.approx(75_000 / 1000 * 0.005)
@@ -338,8 +366,8 @@ def test_bucket_storage_and_operations():
 def test_cdn_serves_the_cacheable_share_and_the_rest_is_internet_egress():
     usage = UsageProfile(egress_gb=1000, cdn_cacheable_share=0.5, cdn_hit_ratio=0.8, upload_gb=20)
     inventory_doc = doc(
-        https=(RULE, {"portRange": "443"}),
-        media=("gcp:compute/backendBucket:BackendBucket", {"enableCdn": True}),
+        https=(FORWARDING_RULE, {"portRange": "443"}),
+        media=(BACKEND_BUCKET, {"enableCdn": True}),
     )
     estimate = cost.estimate(inventory_doc, usage)
     cached, misses, origin = 500, 500 * 0.2, 500
@@ -352,7 +380,7 @@ def test_cdn_serves_the_cacheable_share_and_the_rest_is_internet_egress():
     assert monthly(estimate, item="data processed, outbound") == pytest.approx(
         (origin + misses) * 0.008
     )
-    no_cdn = cost.estimate(doc(https=(RULE, {"portRange": "443"})), usage)
+    no_cdn = cost.estimate(doc(https=(FORWARDING_RULE, {"portRange": "443"})), usage)
     assert monthly(no_cdn, item="internet egress") == pytest.approx(1000 * 0.12)
 
 
@@ -361,13 +389,13 @@ def test_cdn_serves_the_cacheable_share_and_the_rest_is_internet_egress():
 
 def test_connector_vms_are_min_instances_times_machine_type():
     connector = (
-        "gcp:vpcaccess/connector:Connector",
+        CONNECTOR,
         {"machineType": "e2-micro", "minInstances": 2, "region": TAIWAN},
     )
     estimate = cost.estimate(doc(connector=connector))
     assert estimate.total == pytest.approx(2 * HOURS * 0.009698985)  # $14.16
     f1 = (
-        "gcp:vpcaccess/connector:Connector",
+        CONNECTOR,
         {"machineType": "f1-micro", "minInstances": 3, "region": TAIWAN},
     )
     assert cost.estimate(doc(connector=f1)).total == pytest.approx(
@@ -376,10 +404,7 @@ def test_connector_vms_are_min_instances_times_machine_type():
 
 
 def test_secret_versions_and_accesses_above_the_free_allotment():
-    secrets = {
-        f"secret-{i}": ("gcp:secretmanager/secret:Secret", {"replication": {"auto": {}}})
-        for i in range(10)
-    }
+    secrets = {f"secret-{i}": (SECRET, {"replication": {"auto": {}}}) for i in range(10)}
     estimate = cost.estimate(doc(**secrets), UsageProfile(secret_accesses=25_000))
     assert monthly(estimate, item="active versions") == pytest.approx((10 - 6) * 0.06)
     assert monthly(estimate, item="access operations") == pytest.approx(
@@ -390,14 +415,12 @@ def test_secret_versions_and_accesses_above_the_free_allotment():
             "userManaged": {"replicas": [{"location": "asia-east1"}, {"location": "asia-east2"}]}
         }
     }
-    two = cost.estimate(
-        doc(one=("gcp:secretmanager/secret:Secret", replicated)), UsageProfile(free_tier=False)
-    )
+    two = cost.estimate(doc(one=(SECRET, replicated)), UsageProfile(free_tier=False))
     assert monthly(two, item="active versions") == pytest.approx(2 * 0.06)
 
 
 def test_artifact_registry_storage_above_half_a_gigabyte():
-    repo = ("gcp:artifactregistry/repository:Repository", {"location": TAIWAN})
+    repo = (REPOSITORY, {"location": TAIWAN})
     estimate = cost.estimate(doc(registry=repo), UsageProfile(artifact_registry_gb=3))
     assert monthly(estimate, "registry") == pytest.approx(
         (3 - 0.5) * usd("artifact_registry.storage", "global")
@@ -405,8 +428,8 @@ def test_artifact_registry_storage_above_half_a_gigabyte():
 
 
 def test_alert_conditions_and_uptime_checks():
-    policy = ("gcp:monitoring/alertPolicy:AlertPolicy", {"conditions": [{}, {}]})
-    uptime = ("gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig", {"period": "60s"})
+    policy = (ALERT_POLICY, {"conditions": [{}, {}]})
+    uptime = (UPTIME_CHECK, {"period": "60s"})
     checks = {f"uptime-{i}": uptime for i in range(4)}
     estimate = cost.estimate(doc(alerts=policy, **checks))
     assert monthly(estimate, "alerts", "alerting conditions") == pytest.approx(2 * 1.50)
@@ -423,23 +446,21 @@ def test_alert_conditions_and_uptime_checks():
 
 
 def test_an_unknown_resource_type_is_reported_unpriced_not_zeroed():
-    vm = ("gcp:compute/instance:Instance", {"machineType": "n2-standard-8"})
+    vm = (VM, {"machineType": "n2-standard-8"})
     estimate = cost.estimate(doc(vm=vm, cache=(REDIS, {"memorySizeGb": 1, "region": TAIWAN})))
     (missing,) = estimate.unpriced
     assert missing.resource == "vm" and missing.monthly_usd is None
     assert estimate.total == pytest.approx(HOURS * 0.064)  # only the cache is in the total
     text = "\n".join(cost.render(estimate))
-    assert "WARNING: 1 item(s) unpriced" in text and "gcp:compute/instance:Instance" in text
+    assert "WARNING: 1 item(s) unpriced" in text and VM in text
     assert any("unpriced" in line for line in cost.summary(estimate))
 
 
 def test_free_types_cost_nothing_and_are_counted():
-    estimate = cost.estimate(
-        doc(api=("gcp:projects/service:Service", {}), sa=("gcp:serviceaccount/account:Account", {}))
-    )
+    estimate = cost.estimate(doc(api=(API_SERVICE, {}), sa=(SERVICE_ACCOUNT, {})))
     assert estimate.unpriced == [] and estimate.not_billed == {
-        "gcp:projects/service:Service": 1,
-        "gcp:serviceaccount/account:Account": 1,
+        API_SERVICE: 1,
+        SERVICE_ACCOUNT: 1,
     }
 
 
@@ -458,7 +479,7 @@ def test_every_price_has_a_unit_a_source_and_the_check_date():
 def seed_prod_total(document: dict) -> float:
     """Prod under the seed's usage (the UsageProfile defaults), item by item from the price file."""
     resources = document["resources"]
-    secrets = sum(r["type"] == "gcp:secretmanager/secret:Secret" for r in resources.values())
+    secrets = sum(r["type"] == SECRET for r in resources.values())
     armor_rules = sum(
         len(resources[policy]["inputs"]["rules"]) for policy in ("edge-api-armor", "edge-web-armor")
     )
@@ -717,7 +738,7 @@ def test_a_cloud_billing_budget_is_free_and_prices_nothing(prod_doc):
     billing = {"monthly_usd": 400, "billing_account": "012345-6789AB-CDEF01"}
     budgeted = inventory(run_with("prod", {"vidgo-infra:budget": billing}))
     assert cost.estimate(budgeted).total == pytest.approx(cost.estimate(prod_doc).total)
-    assert cost.estimate(budgeted).not_billed["gcp:billing/budget:Budget"] == 1
+    assert cost.estimate(budgeted).not_billed[BILLING_BUDGET] == 1
 
 
 # --- figures that add up -------------------------------------------------------------------------

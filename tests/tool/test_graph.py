@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.first_deploy import gantt, simulate
 from scripts.readme_figures import README, drawn, shown
+from tests.kit import BUCKET, REDIS, VPC
 from tests.mermaid import parse
 from vidgo_infra.cli import main
 from vidgo_infra.graph import MAX_EDGES, DiagramTooLarge, diagram
@@ -112,7 +113,7 @@ def test_a_resource_the_code_adds_is_drawn_with_its_dependencies(documents):
     document = copy.deepcopy(documents["prod"])
     document["resources"]["search"] = {"type": "vidgo:platform:Search", "parent": None}
     document["resources"]["search-index"] = {
-        "type": "gcp:redis/instance:Instance",
+        "type": REDIS,
         "parent": "search",
         "depends_on": ["network-vpc"],
         "inputs": {"name": "vidgo-search"},
@@ -124,7 +125,7 @@ def test_a_resource_the_code_adds_is_drawn_with_its_dependencies(documents):
 
 
 def test_a_diagram_over_mermaids_edge_limit_is_refused():
-    resources = {f"r{i}": {"type": "gcp:storage/bucket:Bucket", "parent": None} for i in range(40)}
+    resources = {f"r{i}": {"type": BUCKET, "parent": None} for i in range(40)}
     for i in range(40):
         resources[f"r{i}"]["depends_on"] = [f"r{j}" for j in range(40) if j != i]
     assert MAX_EDGES < 40 * 39
@@ -154,5 +155,5 @@ def test_the_freshness_check_notices_a_stale_figure(documents):
     del document["resources"]["web-service"]
     on_page = shown(README.read_text())
     assert drawn(document)["architecture"] != on_page["architecture"]
-    document["resources"]["database-instance"]["type"] = "gcp:compute/network:Network"  # 30 s
+    document["resources"]["database-instance"]["type"] = VPC  # 30 s
     assert drawn(document)["first-deploy-gantt"] != on_page["first-deploy-gantt"]

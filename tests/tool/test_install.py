@@ -14,6 +14,10 @@ import pytest
 
 from tests.kit import ROOT
 
+# Builds a wheel and installs it: a developer may skip these with `-m "not slow"`; `make test`
+# and CI run them.
+pytestmark = pytest.mark.slow
+
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -13,10 +13,10 @@ import yaml
 
 import infra.composition
 from components.project_services import PLATFORM_APIS
+from tests.kit import API_SERVICE
 from vidgo_infra import inventory
 from vidgo_infra.offline import Resource, Run, run_program
 
-SERVICE = "gcp:projects/service:Service"
 EXTRA_API, EXTRA_NAME = "aiplatform.googleapis.com", "apis-aiplatform"
 
 
@@ -40,7 +40,7 @@ def test_adding_one_api_changes_only_the_lines_of_that_api(prod, one_more_api):
             resource["depends_on"].remove(EXTRA_NAME)
             if not resource["depends_on"]:
                 del resource["depends_on"]
-    without["counts"][SERVICE] -= 1
+    without["counts"][API_SERVICE] -= 1
     assert inventory.dump(without) == inventory.dump(before)
     # Named once per component that waits for the APIs, not once per resource inside one.
     components = [r for r in before["resources"].values() if r["type"].startswith("vidgo:")]

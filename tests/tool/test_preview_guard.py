@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import BUCKET, CLOUD_RUN_SERVICE, SECRET_VERSION, SQL_INSTANCE, STACK
 from vidgo_infra.cli import main
 
-PREFIX = "urn:pulumi:prod::vidgo-infra::pulumi:pulumi:Stack$"
-SQL = "gcp:sql/databaseInstance:DatabaseInstance"
-SQL_URN = f"{PREFIX}vidgo:platform:Database${SQL}::database-instance"
-VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-VERSION_URN = f"{PREFIX}vidgo:platform:AppSecrets${VERSION}::app-secrets-sendgrid-api-key-version"
-BUCKET_URN = f"{PREFIX}vidgo:platform:Media$gcp:storage/bucket:Bucket::media-bucket"
-SERVICE_URN = f"{PREFIX}vidgo:platform:CloudRunService$gcp:cloudrunv2/service:Service::api-service"
+PREFIX = f"urn:pulumi:prod::vidgo-infra::{STACK}$"
+SQL_URN = f"{PREFIX}vidgo:platform:Database${SQL_INSTANCE}::database-instance"
+VERSION_URN = (
+    f"{PREFIX}vidgo:platform:AppSecrets${SECRET_VERSION}::app-secrets-sendgrid-api-key-version"
+)
+BUCKET_URN = f"{PREFIX}vidgo:platform:Media${BUCKET}::media-bucket"
+SERVICE_URN = f"{PREFIX}vidgo:platform:CloudRunService${CLOUD_RUN_SERVICE}::api-service"
 
 
 def step(op: str, urn: str, **extra) -> dict:

@@ -16,7 +16,19 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from tests.bootstrap.harness import prod_config, run_bootstrap
-from tests.kit import run_with
+from tests.kit import (
+    ARMOR_POLICY,
+    BACKEND_SERVICE,
+    CLASSIC_CERTIFICATE,
+    DNS_AUTHORIZATION,
+    REDIS,
+    SECRET,
+    SQL_INSTANCE,
+    SSL_POLICY,
+    URL_MAP,
+    VM,
+    run_with,
+)
 from vidgo_infra import offline
 from vidgo_infra.cli import main
 from vidgo_infra.provider_rules import load
@@ -81,7 +93,7 @@ def long_domain_run(certificates: str = "classic"):
 def test_a_fifty_character_domain_gets_certificates_whose_names_fit():
     assert len(LONG_DOMAIN) == 50
     run = long_domain_run("classic")
-    certificates = run.by_type("gcp:compute/managedSslCertificate:ManagedSslCertificate")
+    certificates = run.by_type(CLASSIC_CERTIFICATE)
     assert len(certificates) == 3
     assert check_run(run) == []
     # Pulumi's name is the logical name + "-" + 7 hex: it fits 63, and each host has its own.
@@ -114,7 +126,7 @@ def test_a_fifty_character_domain_gets_certificate_manager_names_that_fit():
         names = [f"{r.name}-1a2b3c4" for r in resources]
         assert all(re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_-]{0,63}", n) for n in names), names
         assert len(set(names)) == len(names)
-    authorizations = run.by_type("gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
+    authorizations = run.by_type(DNS_AUTHORIZATION)
     hosts = {r.inputs["domain"] for r in authorizations}
     assert LONG_DOMAIN in hosts and f"api.{LONG_DOMAIN}" in hosts
 
@@ -132,9 +144,7 @@ def test_the_rules_cover_every_type_the_program_declares(prod, staging):
 
 
 def test_a_type_without_rules_is_reported_as_uncovered():
-    assert uncovered({"gcp:compute/instance:Instance", "vidgo:platform:Edge"}) == {
-        "gcp:compute/instance:Instance"
-    }
+    assert uncovered({VM, "vidgo:platform:Edge"}) == {VM}
 
 
 def test_the_data_names_the_installed_pulumi_gcp_and_its_provider_source():
@@ -170,12 +180,8 @@ def violations(type_: str, inputs: dict, name: str = "thing") -> list[str]:
     return [v.line() for v in check_resource(name, type_, inputs)]
 
 
-SSL = "gcp:compute/sSLPolicy:SSLPolicy"
-BACKEND = "gcp:compute/backendService:BackendService"
-
-
 def test_real_rules_unknown_property():
-    assert violations(SSL, {"profile": "MODERN", "minTlsVersoin": "TLS_1_2"}) == [
+    assert violations(SSL_POLICY, {"profile": "MODERN", "minTlsVersoin": "TLS_1_2"}) == [
         "thing minTlsVersoin: remove it: this provider version has no minTlsVersoin "
         "(provider rule: unknown property)"
     ]
@@ -191,7 +197,7 @@ def test_a_field_the_sdk_type_has_but_this_resources_schema_lacks_is_rejected():
         "match": {"expr": {"expression": "true"}},
         "preconfiguredWafConfig": {"exclusions": [exclusion]},
     }
-    lines = violations("gcp:compute/securityPolicy:SecurityPolicy", {"rules": [rule]})
+    lines = violations(ARMOR_POLICY, {"rules": [rule]})
     assert lines == [
         "thing rules[0].preconfiguredWafConfig.exclusions[0].requestBodies: remove it: the SDK "
         "type accepts requestBodies, the provider's schema for this resource has no such field "
@@ -200,7 +206,7 @@ def test_a_field_the_sdk_type_has_but_this_resources_schema_lacks_is_rejected():
 
 
 def test_real_rules_enum():
-    (line,) = violations(SSL, {"profile": "MODERNEST"})
+    (line,) = violations(SSL_POLICY, {"profile": "MODERNEST"})
     assert line.startswith("thing profile: 'MODERNEST' is not one of COMPATIBLE, MODERN")
     assert line.endswith("(provider rule: one of)")
 
@@ -208,20 +214,18 @@ def test_real_rules_enum():
 def test_real_rules_required_and_autoname_exemption():
     # A URL map's name is required, but Pulumi names it; a path matcher's name is not.
     assert violations(
-        "gcp:compute/uRLMap:URLMap",
+        URL_MAP,
         {"defaultService": "x", "pathMatchers": [{"defaultService": "x"}]},
     ) == ["thing pathMatchers[0].name: set name (provider rule: required)"]
 
 
 def test_real_rules_int_range_and_output_only():
-    assert violations(
-        "gcp:redis/instance:Instance", {"memorySizeGb": 1, "host": "10.0.0.1"}, "redis"
-    ) == [
+    assert violations(REDIS, {"memorySizeGb": 1, "host": "10.0.0.1"}, "redis") == [
         "redis host: remove it: the provider computes host (provider rule: output only); "
         "stack key vidgo-infra:redis"
     ]
     lines = violations(
-        "gcp:sql/databaseInstance:DatabaseInstance",
+        SQL_INSTANCE,
         {
             "databaseVersion": "POSTGRES_15",
             "settings": {"tier": "db-f1-micro", "maintenanceWindow": {"hour": 24}},
@@ -234,18 +238,18 @@ def test_real_rules_int_range_and_output_only():
 
 
 def test_real_rules_nested_at_least_one_of():
-    lines = violations(BACKEND, {"cdnPolicy": {"cacheMode": "CACHE_ALL_STATIC"}})
+    lines = violations(BACKEND_SERVICE, {"cdnPolicy": {"cacheMode": "CACHE_ALL_STATIC"}})
     assert lines == [
         "thing cdnPolicy: set cacheKeyPolicy or signedUrlCacheMaxAgeSec (provider rule: "
         "at least one of); stack key vidgo-infra:edge.web_cdn"
     ]
     # An empty block is set, as in Terraform: the cache key policy then needs one of its own.
-    (line,) = violations(BACKEND, {"cdnPolicy": {"cacheKeyPolicy": {}}})
+    (line,) = violations(BACKEND_SERVICE, {"cdnPolicy": {"cacheKeyPolicy": {}}})
     assert "thing cdnPolicy.cacheKeyPolicy: set includeHost or" in line
 
 
 def test_real_rules_exactly_one_of():
-    secret = "gcp:secretmanager/secret:Secret"
+    secret = SECRET
     assert violations(secret, {"secretId": "X", "replication": {"auto": {}}}) == []
     assert violations(
         secret,
@@ -255,14 +259,14 @@ def test_real_rules_exactly_one_of():
         "thing replication.userManaged.replicas: set replicas (provider rule: required)",
     ]
     # A URL map sends its default somewhere, one way only.
-    assert violations("gcp:compute/uRLMap:URLMap", {}) == [
+    assert violations(URL_MAP, {}) == [
         "thing: set defaultRouteAction.weightedBackendServices or defaultService or "
         "defaultUrlRedirect (provider rule: exactly one of)"
     ]
 
 
 def test_real_rules_regex():
-    (line,) = violations("gcp:redis/instance:Instance", {"name": "Vidgo_Redis", "memorySizeGb": 1})
+    (line,) = violations(REDIS, {"name": "Vidgo_Redis", "memorySizeGb": 1})
     assert "name: 'Vidgo_Redis' does not match" in line and "(provider rule: pattern)" in line
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from scripts import provider_rules, rules_coverage
 from scripts.goschema import SchemaReader, Source, registrations, resource_schema
+from tests.kit import SQL_INSTANCE
 from vidgo_infra.provider_rules import load
 
 GO_RESOURCE = """
@@ -294,8 +295,8 @@ def test_a_regeneration_that_drops_a_validator_or_a_type_is_a_loss():
 
 def test_the_committed_rules_name_the_database_flags_as_free_form_and_where_they_are_checked():
     sql = rules_coverage.coverage(
-        load()["resources"]["gcp:sql/databaseInstance:DatabaseInstance"],
-        "gcp:sql/databaseInstance:DatabaseInstance",
+        load()["resources"][SQL_INSTANCE],
+        SQL_INSTANCE,
     )
     (flags,) = [f for f in sql.free_form if f.startswith("settings.databaseFlags ")]
     assert "stacks/cloudsql_flags.json" in flags

@@ -14,7 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.kit import config_with, linked_project, stack_file_text
+from tests.kit import (
+    BUCKET,
+    CLASSIC_CERTIFICATE,
+    CLOUD_RUN_SERVICE,
+    REDIS,
+    SQL_INSTANCE,
+    URL_MAP,
+    config_with,
+    linked_project,
+    stack_file_text,
+)
 from vidgo_infra import diff, inventory
 from vidgo_infra.cli import main
 from vidgo_infra.provider_rules import replacements
@@ -124,15 +134,15 @@ def test_paths_under_ignore_changes_change_nothing_at_up():
 @pytest.mark.parametrize(
     ("type_", "path", "replaces"),
     [
-        ("gcp:sql/databaseInstance:DatabaseInstance", "name", True),
-        ("gcp:sql/databaseInstance:DatabaseInstance", "settings.tier", False),
-        ("gcp:sql/databaseInstance:DatabaseInstance", "databaseVersion", False),
-        ("gcp:redis/instance:Instance", "authEnabled", False),
-        ("gcp:redis/instance:Instance", "transitEncryptionMode", True),
-        ("gcp:storage/bucket:Bucket", "location", True),
-        ("gcp:compute/managedSslCertificate:ManagedSslCertificate", "managed.domains[0]", True),
-        ("gcp:cloudrunv2/service:Service", "template.containers[0].image", False),
-        ("gcp:compute/uRLMap:URLMap", "noSuchProperty", None),
+        (SQL_INSTANCE, "name", True),
+        (SQL_INSTANCE, "settings.tier", False),
+        (SQL_INSTANCE, "databaseVersion", False),
+        (REDIS, "authEnabled", False),
+        (REDIS, "transitEncryptionMode", True),
+        (BUCKET, "location", True),
+        (CLASSIC_CERTIFICATE, "managed.domains[0]", True),
+        (CLOUD_RUN_SERVICE, "template.containers[0].image", False),
+        (URL_MAP, "noSuchProperty", None),
     ],
 )
 def test_force_new_comes_from_the_provider_schema(type_, path, replaces):
