@@ -113,6 +113,16 @@ SEED_APP_SECRETS = (
     "SENDGRID_API_KEY",
 )
 
+# A budget with a billing account: the one config that declares the Cloud Billing budget (and
+# its API). Tests that need the budget share this run.
+BUDGETED = {
+    "vidgo-infra:budget": {
+        "monthly_usd": 400.5,
+        "billing_account": "012345-6789AB-CDEF01",
+        "alert_thresholds": [0.5, 0.9, 1.0],
+    }
+}
+
 # --- finding resources ----------------------------------------------------------------------------
 
 

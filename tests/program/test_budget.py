@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import API_SERVICE, BILLING_BUDGET, GCP_PROVIDER, NOTIFICATION_CHANNEL, run_with
+from tests.kit import (
+    API_SERVICE,
+    BILLING_BUDGET,
+    BUDGETED,
+    GCP_PROVIDER,
+    NOTIFICATION_CHANNEL,
+    planned,
+)
 
 
 @pytest.fixture(scope="module")
 def budgeted():
-    return run_with(
-        "prod",
-        {
-            "vidgo-infra:budget": {
-                "monthly_usd": 400.5,
-                "billing_account": "012345-6789AB-CDEF01",
-                "alert_thresholds": [0.5, 0.9, 1.0],
-            }
-        },
-    )
+    return planned("prod", BUDGETED)
 
 
 def test_no_billing_account_no_budget(prod, staging):

@@ -24,6 +24,7 @@ from tests.kit import (
     SQL_INSTANCE,
     SQL_USER,
     STACK,
+    STACKS,
     SUBNET,
     URL_MAP,
     VPC,
@@ -113,7 +114,7 @@ def test_every_stack_file_loads_and_declares_the_platform(stack, request):
     assert run.outputs["registry_path"].startswith(f"{file['gcp:region']}-docker.pkg.dev/")
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_resources_are_labelled_with_the_stack_name_as_environment(stack, request):
     # The one setting no stack file carries: `environment` defaults to the stack's name.
     labels = request.getfixturevalue(stack).one(SQL_INSTANCE).inputs["settings"]["userLabels"]

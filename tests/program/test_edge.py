@@ -194,7 +194,7 @@ def rule_on(run: Run, port: str) -> Resource:
     return found[0]
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_port_80_only_redirects_to_https(stack, request):
     run = request.getfixturevalue(stack)
     proxy = run.by_id(rule_on(run, "80").inputs["target"])
@@ -219,7 +219,7 @@ def test_the_https_redirect_keeps_method_path_and_query(stack, request):
     assert not {"pathRedirect", "prefixRedirect", "hostRedirect"} & moved.keys()
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_port_443_goes_to_the_https_proxy_on_the_same_address(stack, request):
     run = request.getfixturevalue(stack)
     https, http = rule_on(run, "443"), rule_on(run, "80")
@@ -235,7 +235,7 @@ def test_static_ip_is_protected_in_prod_only(prod, staging):
     assert not staging.by_id(rule_on(staging, "443").inputs["ipAddress"]).protect
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_load_balancing_scheme_is_explicit_everywhere(stack, request):
     run = request.getfixturevalue(stack)
     declared = [*run.by_type(BACKEND_SERVICE), *run.by_type(FORWARDING_RULE)]
@@ -254,7 +254,7 @@ def backend_for(run: Run, service: tuple[str, str]) -> Resource:
     return found[0]
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_backends_are_serverless_negs_of_the_cloud_run_services(stack, request):
     run = request.getfixturevalue(stack)
     services = {s.inputs["name"]: s for s in run.by_type(CLOUD_RUN_SERVICE)}
@@ -460,7 +460,7 @@ def test_the_certificate_manager_resources_keep_their_names_across_the_migration
     assert urns(mode("migrate-issue")) == urns(mode("migrate-attach")) == urns(prod)
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_tls_policy_modern_tls_1_2_on_the_proxy(stack, request):
     run = request.getfixturevalue(stack)
     policy = run.one(SSL_POLICY)

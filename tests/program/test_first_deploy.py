@@ -21,7 +21,15 @@ from benchmarks.first_deploy import (
     upstream,
     without_armor,
 )
-from tests.kit import API_SERVICE, ARMOR_POLICY, BACKEND_SERVICE, BUCKET, SQL_INSTANCE, URL_MAP
+from tests.kit import (
+    API_SERVICE,
+    ARMOR_POLICY,
+    BACKEND_SERVICE,
+    BUCKET,
+    SQL_INSTANCE,
+    STACKS,
+    URL_MAP,
+)
 from vidgo_infra.inventory import inventory
 
 # What the edge really uses: the compute API, and the media bucket (with its signing key).
@@ -43,7 +51,7 @@ def top_component(document, name: str) -> str:
     return name
 
 
-@pytest.fixture(scope="module", params=["prod", "staging"])
+@pytest.fixture(scope="module", params=STACKS)
 def document(request):
     return inventory(request.getfixturevalue(request.param))
 

@@ -16,7 +16,9 @@ from tests.kit import (
     PROJECT_IAM_MEMBER,
     SECRET_IAM_MEMBER,
     SQL_INSTANCE,
+    STACKS,
     SUBNET,
+    planned,
     run_with,
 )
 from vidgo_infra.offline import Resource, Run
@@ -25,7 +27,7 @@ from vidgo_infra.provider_rules.check import lookup
 ACCESSOR = "roles/secretmanager.secretAccessor"
 
 
-@pytest.fixture(params=["prod", "staging"])
+@pytest.fixture(params=STACKS)
 def run(request) -> Run:
     return request.getfixturevalue(request.param)
 
@@ -125,7 +127,7 @@ def test_alembic_upgrade_head_by_default_once_and_never_retried(run):
 
 
 def test_the_command_is_config():
-    changed = run_with("staging", {"vidgo-infra:migrations": {"command": ["python", "-m", "m"]}})
+    changed = planned("staging", {"vidgo-infra:migrations": {"command": ["python", "-m", "m"]}})
     [container] = task(changed)["containers"]
     assert container["commands"] == ["python", "-m", "m"]
 

@@ -11,7 +11,16 @@ from urllib.parse import urlsplit
 import pytest
 from pulumi.runtime import rpc
 
-from tests.kit import BUCKET, CERTIFICATE, GLOBAL_ADDRESS, REDIS, REPOSITORY, SQL_INSTANCE, strings
+from tests.kit import (
+    BUCKET,
+    CERTIFICATE,
+    GLOBAL_ADDRESS,
+    REDIS,
+    REPOSITORY,
+    SQL_INSTANCE,
+    STACKS,
+    strings,
+)
 from vidgo_infra.offline import COMPUTED, PLACEHOLDER_IP, SECRET
 
 DOCUMENTED = {
@@ -37,7 +46,7 @@ def secret_values(value: Any) -> Iterator[str]:
             yield from secret_values(item)
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_documented_outputs_are_present(stack, request):
     outputs = request.getfixturevalue(stack).outputs
     assert set(outputs) >= DOCUMENTED
@@ -46,7 +55,7 @@ def test_documented_outputs_are_present(stack, request):
 # --- what GoDaddy needs -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_static_ip_is_the_bare_address(stack, request):
     static_ip = request.getfixturevalue(stack).outputs["static_ip"]
     assert static_ip == PLACEHOLDER_IP  # the mocks' stand-in for the reserved address
@@ -74,7 +83,7 @@ def test_dns_records_are_cnames_then_a_records_at_the_static_ip(stack, names, re
     assert {r["ttl"] for r in records} == {600}  # seed 4.1
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_dns_records_cover_every_certificate_host(stack, request):
     """Every certificate's host has its A record, and the CNAME that authorizes it."""
     run = request.getfixturevalue(stack)
@@ -114,7 +123,7 @@ def test_service_urls_are_the_load_balancer_hosts(stack, site, api, request):
         assert ".run.app" not in parts.netloc  # the run.app URLs are off: never hand them out
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_sql_connection_name_is_project_region_instance(stack, request):
     run = request.getfixturevalue(stack)
     instance = run.one(SQL_INSTANCE).inputs
@@ -127,20 +136,20 @@ def test_prod_sql_connection_name_is_the_seeds(prod):
     assert prod.outputs["sql_connection_name"] == "vidgo-ai-prod:asia-east1:vidgo-db"
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_redis_host_is_the_instances_private_address(stack, request):
     host = request.getfixturevalue(stack).outputs["redis_host"]
     assert host == COMPUTED[REDIS]["host"]
     assert ipaddress.IPv4Address(host).is_private
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_media_bucket_is_the_bucket_name(stack, request):
     run = request.getfixturevalue(stack)
     assert run.outputs["media_bucket"] == run.one(BUCKET).inputs["name"]
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_registry_path_is_where_images_are_pushed(stack, request):
     run = request.getfixturevalue(stack)
     repo = run.one(REPOSITORY).inputs
@@ -157,7 +166,7 @@ def test_prod_registry_path_takes_the_seeds_images(prod):
 # --- nothing secret -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_no_output_is_or_contains_a_secret(stack, request):
     run = request.getfixturevalue(stack)
     assert not [key for key, value in run.outputs.items() if value == SECRET]
@@ -173,7 +182,7 @@ def test_no_output_is_or_contains_a_secret(stack, request):
     assert not leaked
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_outputs_name_the_static_ip_the_tool_looks_up_before_the_first_up(stack, request):
     """The outputs contract (vidgo_infra/outputs.py): project, region and the address's name are
     those of the global address the program declares, so `dns` finds it by name at Google."""

@@ -24,6 +24,7 @@ from tests.kit import (
     NOTIFICATION_CHANNEL,
     ROOT,
     SLO,
+    STACKS,
     URL_MAP,
     planned,
 )
@@ -162,7 +163,7 @@ def test_a_looser_target_raises_the_error_rate_that_fires(prod, looser_api):
 # --- the services, SLOs and policies each stack declares -----------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_each_public_service_has_its_slos_and_two_burn_policies_each(stack, request):
     run = request.getfixturevalue(stack)
     services = {s.inputs["serviceId"] for s in run.by_type(MONITORED_SERVICE)}
@@ -225,7 +226,7 @@ def sli_filters(objective: Resource) -> dict[str, str]:
     return {key: value for key, value in sli["goodTotalRatio"].items()}
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_sli_filter_names_a_metric_and_labels_its_resource_has(stack, request):
     for objective in request.getfixturevalue(stack).by_type(SLO):
         for role, filter_ in sli_filters(objective).items():
@@ -244,7 +245,7 @@ def test_every_sli_filter_names_a_metric_and_labels_its_resource_has(stack, requ
                 assert metric["kind"] in ("DELTA", "CUMULATIVE")
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_bad_and_total_select_the_same_backend_the_url_map_routes_the_service_to(stack, request):
     run = request.getfixturevalue(stack)
     url_map = run.one(URL_MAP, "edge-url-map")
@@ -312,7 +313,7 @@ def test_the_runbook_sections_the_alerts_link_exist():
 # --- the error-budget view ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_dashboard_shows_each_slos_compliance_and_budget_left(stack, request):
     run = request.getfixturevalue(stack)
     layout = json.loads(run.one(DASHBOARD).inputs["dashboardJson"])

@@ -26,6 +26,7 @@ from tests.kit import (
     BACKEND_SERVICE,
     BILLING_BUDGET,
     BUCKET,
+    BUDGETED,
     CLOUD_RUN_SERVICE,
     CONNECTOR,
     FORWARDING_RULE,
@@ -39,7 +40,7 @@ from tests.kit import (
     SQL_INSTANCE,
     UPTIME_CHECK,
     VM,
-    run_with,
+    planned,
 )
 from vidgo_infra import cost
 from vidgo_infra.cli import main
@@ -735,8 +736,7 @@ def test_summary_is_the_total_and_the_top_lines(prod_doc):
 
 
 def test_a_cloud_billing_budget_is_free_and_prices_nothing(prod_doc):
-    billing = {"monthly_usd": 400, "billing_account": "012345-6789AB-CDEF01"}
-    budgeted = inventory(run_with("prod", {"vidgo-infra:budget": billing}))
+    budgeted = inventory(planned("prod", BUDGETED))
     assert cost.estimate(budgeted).total == pytest.approx(cost.estimate(prod_doc).total)
     assert cost.estimate(budgeted).not_billed[BILLING_BUDGET] == 1
 

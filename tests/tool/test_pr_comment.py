@@ -9,7 +9,7 @@ import re
 import pytest
 
 from stacks.config import PlatformConfig
-from tests.kit import run_with
+from tests.kit import planned
 from tests.mermaid import parse
 from vidgo_infra.inventory import inventory
 from vidgo_infra.pr_comment import MARKER, MAX_BODY, body, stack_change
@@ -19,7 +19,7 @@ from vidgo_infra.pr_comment import MARKER, MAX_BODY, body, stack_change
 def sample(prod):
     """prod now → prod with a renamed Cloud SQL instance and one more application secret."""
     secrets = list(PlatformConfig.model_fields["app_secrets"].default)
-    changed = run_with(
+    changed = planned(
         "prod",
         {
             "vidgo-infra:database": {"instance_name": "vidgo-db-2"},

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.kit import STACKS
 from vidgo_infra import inventory
 from vidgo_infra.diff import compare, render
 from vidgo_infra.offline import stacks
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_snapshot_is_current(stack, request):
     run = request.getfixturevalue(stack)
     path = inventory.snapshot_path(stack)
