@@ -386,3 +386,23 @@ def test_every_terraform_field_maps_to_a_pulumi_property_of_the_installed_sdk():
     assert [
         f"{t} {path}" for t, e in load()["resources"].items() for path in uncertain(e["properties"])
     ] == []
+
+
+def test_every_type_the_tests_name_is_one_the_installed_sdk_declares():
+    """A misspelt token in the kit would make `by_type` find nothing, and a test asserting that
+    something is absent would pass without checking anything."""
+    import importlib
+    import inspect
+
+    from tests import kit
+
+    tokens = {v for k, v in vars(kit).items() if k.isupper() and isinstance(v, str)}
+    resources = {t for t in tokens if re.fullmatch(r"(gcp|random):\w+/\w+:\w+", t)}
+    assert len(resources) > 50
+    for token in resources:
+        package, module_and_class = token.split(":", 1)
+        module, name = module_and_class.split("/")[0], module_and_class.split(":")[1]
+        sdk = importlib.import_module(
+            f"pulumi_{package}" + ("" if module == "index" else f".{module}")
+        )
+        assert f"'{token}'" in inspect.getsource(getattr(sdk, name)), token
