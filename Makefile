@@ -8,7 +8,7 @@ STACK  ?= staging
 MERMAID_KIT := tools/mermaid/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint format snapshots bench lock
+.PHONY: help plan test lint format snapshots bench bench-tests lock
 
 help:
 	@echo "make plan [STACK=staging|prod]  offline plan of a stack: no cloud account, no Pulumi CLI"
@@ -16,6 +16,7 @@ help:
 	@echo "make format                     ruff format + autofix"
 	@echo "make snapshots                  regenerate tests/snapshots/*.yaml after a reviewed change"
 	@echo "make bench                      time the offline plan against the bare imports"
+	@echo "make bench-tests                time the whole test suite (goal: under a minute on 2 cores)"
 	@echo "make lock                       regenerate the hash locks (requirements.txt, bootstrap/) from PyPI"
 
 # What the plan needs: the program's dependencies (Pulumi, the Google provider, pydantic) from
@@ -66,6 +67,11 @@ snapshots: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/plan_startup.py
+
+# The suite's wall time and the machine's load while it ran. While changing code, a quicker loop
+# skips the wheel build and install: .venv/bin/python -m pytest -m "not slow"
+bench-tests: $(BIN)/.tools
+	$(BIN)/python benchmarks/suite_time.py
 
 # The hash locks every credentialed CI job installs with `pip install --require-hashes`:
 # requirements.txt (also what Pulumi's host installs) from pyproject.toml's dependencies, and

@@ -52,7 +52,7 @@ PREVIEW_ROLES_BY_MODULE: dict[str, tuple[str, ...]] = {
 # What no predefined read-only role narrower than roles/viewer grants, as one custom role.
 # Not here, on purpose: secretmanager.versions.access. Every version the program writes takes
 # its value through the write-only `secret_data_wo`, so a refresh reads version metadata only
-# and never calls `:access` (components/secrets.py; tests/test_secrets_write_only.py).
+# and never calls `:access` (components/secrets.py; tests/program/test_secrets_write_only.py).
 PREVIEW_REFRESH_ROLE_ID = "vidgoPreviewRefresh"
 PREVIEW_REFRESH_PERMISSIONS = (
     # The Google provider's read of a Memorystore instance with AUTH on also fetches the AUTH

@@ -100,7 +100,7 @@ def caught(python: str) -> bool:
             "-p",
             "no:cacheprovider",
             "--ignore",
-            "tests/test_snapshots.py",
+            "tests/tool/test_snapshots.py",
         ],
         cwd=ROOT,
         capture_output=True,

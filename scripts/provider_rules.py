@@ -44,7 +44,7 @@ from scripts.goschema import (  # noqa: E402
 from vidgo_infra.provider_rules import RULES_PATH  # noqa: E402
 
 # Every type the program (infra/) and the bootstrap (bootstrap/) declare, and a few expected soon.
-# tests/test_provider_rules.py fails when the program declares a type missing here.
+# tests/tool/test_provider_rules.py fails when the program declares a type missing here.
 TYPES = [
     "gcp:artifactregistry/repository:Repository",
     "gcp:cloudrunv2/service:Service",

@@ -4,7 +4,7 @@ Gantt chart (`benchmarks/first_deploy.py --gantt`), each between its two markers
     .venv/bin/python scripts/readme_figures.py           # rewrite them from the code now
     .venv/bin/python scripts/readme_figures.py --check   # exit 1 naming the stale ones
 
-tests/test_graph.py fails when a figure differs from what the code draws now.
+tests/tool/test_graph.py fails when a figure differs from what the code draws now.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pulumi import RunError
 
 from stacks.config import PlatformConfig
 from tests.bootstrap.harness import BOOTSTRAP, Run, prod_config, run_bootstrap, stack_file
-from tests.conftest import ROOT
+from tests.kit import ROOT
 from vidgo_infra.offline import Resource
 
 SECRET = "gcp:secretmanager/secret:Secret"
@@ -120,7 +120,7 @@ def test_the_api_waits_for_its_access_to_each_key_and_only_its_identity_gets_it(
 
 
 def test_no_committed_stack_file_holds_an_application_key():
-    """The path through Pulumi config is retired (tests/test_secret_config.py refuses it)."""
+    """The path through Pulumi config is retired (program/test_secret_config.py refuses it)."""
     for stack in ("prod", "staging"):
         config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
         assert not [k for k in config if k.partition(":")[2] in APP_KEYS], stack

@@ -33,7 +33,7 @@ COMMANDS: dict[str, str] = {
 }
 
 # What `vidgo-infra --help` shows without importing every module (kept equal to each SUMMARY by
-# tests/test_cli.py).
+# tests/tool/test_cli.py).
 SUMMARIES: dict[str, str] = {
     "plan": "what a stack declares, offline (no credentials)",
     "snapshot": "write tests/snapshots/STACK.yaml for review",
