@@ -145,6 +145,17 @@ def the(run: Run, type_: str, **inputs: Any) -> Resource:
 _MISSING = object()
 
 
+def secret_of(run: Run, resource_id: str) -> str:
+    """The secret id an IAM binding names: a secret of the program's (by its resource id), or
+    an application key's, which the bootstrap declares (`projects/PROJECT/secrets/ID`)."""
+    found = [r for r in run.resources.values() if r.custom and r.id == resource_id]
+    if found:
+        return found[0].inputs["secretId"]
+    project, _, secret_id = resource_id.removeprefix("projects/").partition("/secrets/")
+    assert project and secret_id, resource_id
+    return secret_id
+
+
 def strings(value: Any) -> Iterator[str]:
     """Every string anywhere in nested inputs or outputs."""
     if isinstance(value, str):

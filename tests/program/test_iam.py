@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kit import SEED_APP_SECRETS, STACKS
+from tests.kit import SEED_APP_SECRETS, STACKS, secret_of
 from vidgo_infra.offline import Resource, Run
 
 PROJECT_NUMBER = "123456789012"  # what the mocks answer for getProject (vidgo_infra/offline.py)
@@ -23,17 +23,6 @@ API_SECRETS |= {"MEDIA_URL_SIGNING_KEY"}
 def is_grant(resource: Resource) -> bool:
     kind = resource.type.split(":")[-1].lower()
     return any(word in kind for word in ("iammember", "iambinding", "iampolicy"))
-
-
-def secret_of(run: Run, resource_id: str) -> str:
-    """The secret id an IAM binding names: a secret of the program's (by its resource id), or
-    an application key's, which the bootstrap declares (`projects/PROJECT/secrets/ID`)."""
-    found = [r for r in run.resources.values() if r.custom and r.id == resource_id]
-    if found:
-        return found[0].inputs["secretId"]
-    project, _, secret_id = resource_id.removeprefix("projects/").partition("/secrets/")
-    assert project and secret_id, resource_id
-    return secret_id
 
 
 def grants(run: Run) -> dict[str, set[tuple[str, str, str]]]:

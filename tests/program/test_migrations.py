@@ -20,6 +20,7 @@ from tests.kit import (
     SUBNET,
     planned,
     run_with,
+    secret_of,
 )
 from vidgo_infra.offline import Resource, Run
 from vidgo_infra.provider_rules.check import lookup
@@ -81,17 +82,6 @@ def test_the_job_opens_only_the_connections_the_budget_gives_it(run):
     env = plain_env(container)
     assert env["DB_POOL_SIZE"] == "2" and env["REDIS_MAX_CONNECTIONS"] == "2"
     assert env["DB_MAX_OVERFLOW"] == "0"
-
-
-def secret_of(run: Run, resource_id: str) -> str:
-    """The secret id an IAM binding names: a secret of the program's (by its resource id), or
-    an application key's, which the bootstrap declares (`projects/PROJECT/secrets/ID`)."""
-    found = [r for r in run.resources.values() if r.custom and r.id == resource_id]
-    if found:
-        return found[0].inputs["secretId"]
-    project, _, secret_id = resource_id.removeprefix("projects/").partition("/secrets/")
-    assert project and secret_id, resource_id
-    return secret_id
 
 
 def test_the_identity_may_read_every_secret_the_job_reads(run):
