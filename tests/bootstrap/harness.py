@@ -9,6 +9,14 @@ from typing import Any
 import yaml
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
+from tests.kit import (
+    CUSTOM_ROLE,
+    KMS_KEY,
+    KMS_KEY_RING,
+    SERVICE_ACCOUNT,
+    WORKLOAD_IDENTITY_POOL,
+    WORKLOAD_IDENTITY_PROVIDER,
+)
 from vidgo_infra.offline import Run, run_program
 
 BOOTSTRAP = Path(__file__).resolve().parents[2] / "bootstrap"
@@ -53,25 +61,25 @@ class GcpMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         state = dict(args.inputs)
         pool_path = f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools"
-        if args.typ == "gcp:serviceaccount/account:Account":
+        if args.typ == SERVICE_ACCOUNT:
             state["email"] = f"{args.inputs['accountId']}@{self.project}.iam.gserviceaccount.com"
             state["member"] = f"serviceAccount:{state['email']}"
             state["name"] = f"projects/{self.project}/serviceAccounts/{state['email']}"
-        elif args.typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+        elif args.typ == WORKLOAD_IDENTITY_POOL:
             state["name"] = f"{pool_path}/{args.inputs['workloadIdentityPoolId']}"
-        elif args.typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+        elif args.typ == WORKLOAD_IDENTITY_PROVIDER:
             state["name"] = (
                 f"{pool_path}/{args.inputs['workloadIdentityPoolId']}"
                 f"/providers/{args.inputs['workloadIdentityPoolProviderId']}"
             )
-        elif args.typ == "gcp:kms/keyRing:KeyRing":
+        elif args.typ == KMS_KEY_RING:
             state["id"] = (
                 f"projects/{self.project}/locations/{args.inputs['location']}"
                 f"/keyRings/{args.inputs['name']}"
             )
-        elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
+        elif args.typ == KMS_KEY:
             state["id"] = f"{args.inputs['keyRing']}/cryptoKeys/{args.inputs['name']}"
-        elif args.typ == "gcp:projects/iAMCustomRole:IAMCustomRole":
+        elif args.typ == CUSTOM_ROLE:
             state["name"] = f"projects/{args.inputs['project']}/roles/{args.inputs['roleId']}"
             state["id"] = state["name"]
         state.setdefault("name", args.name)

@@ -18,12 +18,12 @@ from pulumi import RunError
 
 from stacks.config import PlatformConfig
 from tests.bootstrap.harness import BOOTSTRAP, Run, prod_config, run_bootstrap, stack_file
-from tests.kit import ROOT
+from tests.kit import ROOT, SECRET, SECRET_IAM_MEMBER, SECRET_VERSION
 from vidgo_infra.offline import Resource
 
-SECRET = "gcp:secretmanager/secret:Secret"
-VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-SECRET_MEMBER = "gcp:secretmanager/secretIamMember:SecretIamMember"
+SECRET = SECRET
+VERSION = SECRET_VERSION
+SECRET_MEMBER = SECRET_IAM_MEMBER
 SERVICE = "gcp:cloudrunv2/service:Service"
 APP_KEYS = tuple(PlatformConfig.model_fields["app_secrets"].default)
 

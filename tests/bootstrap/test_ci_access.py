@@ -11,13 +11,22 @@ import pytest
 
 from tests.bootstrap.cel import admits
 from tests.bootstrap.harness import BOOTSTRAP, Run, prod_config, run_bootstrap, stack_file
+from tests.kit import (
+    BILLING_IAM_MEMBER,
+    BUCKET_IAM_MEMBER,
+    CUSTOM_ROLE,
+    KMS_KEY_IAM_MEMBER,
+    PROJECT_IAM_MEMBER,
+    SERVICE_ACCOUNT,
+    SERVICE_ACCOUNT_IAM_MEMBER,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_ID = stack_file("prod")["gcp:project"]
 PREVIEW = f"serviceAccount:pulumi-preview@{PROJECT_ID}.iam.gserviceaccount.com"
 DEPLOY = f"serviceAccount:pulumi-deploy@{PROJECT_ID}.iam.gserviceaccount.com"
-PROJECT_BINDING = "gcp:projects/iAMMember:IAMMember"
-CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+PROJECT_BINDING = PROJECT_IAM_MEMBER
+CUSTOM_ROLE = CUSTOM_ROLE
 REFRESH_ROLE = f"projects/{PROJECT_ID}/roles/vidgoPreviewRefresh"
 # Predefined roles whose name says they only read: ...Viewer, ...reader, securityReviewer,
 # browser, and decrypt on a key (which cannot encrypt). A word below anywhere in the role's own
@@ -85,9 +94,9 @@ def test_preview_can_read_what_a_refresh_reads_and_change_nothing(bootstrap_prod
             REFRESH_ROLE,
         },
         # Reads checkpoints; a preview takes no lock on the gs:// backend.
-        "gcp:storage/bucketIAMMember:BucketIAMMember": {"roles/storage.objectViewer"},
+        BUCKET_IAM_MEMBER: {"roles/storage.objectViewer"},
         # Opens the stack's data key; never encrypts with KMS.
-        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": {"roles/cloudkms.cryptoKeyDecrypter"},
+        KMS_KEY_IAM_MEMBER: {"roles/cloudkms.cryptoKeyDecrypter"},
     }
 
 
@@ -198,7 +207,7 @@ def test_direct_vpc_egress_needs_of_the_deploy_only_run_admin_and_acting_as_the_
     assert not held & {"roles/compute.networkUser", "roles/vpcaccess.admin", "roles/vpcaccess.user"}
     on_accounts = {
         r.inputs["serviceAccountId"].rsplit("/", 1)[1]: r.inputs["role"]
-        for r in bootstrap_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+        for r in bootstrap_prod.by_type(SERVICE_ACCOUNT_IAM_MEMBER)
         if r.inputs["member"] == DEPLOY
     }
     assert on_accounts[f"vidgo-api-run@{PROJECT_ID}.iam.gserviceaccount.com"] == (
@@ -210,7 +219,7 @@ def test_only_storage_admin_is_conditioned_and_key_access_is_decrypt_only(bootst
     deploy = [r for r in bootstrap_prod.by_type(PROJECT_BINDING) if r.inputs["member"] == DEPLOY]
     conditioned = {r.inputs["role"] for r in deploy if r.inputs.get("condition")}
     assert conditioned == {"roles/storage.admin"}
-    assert grants(bootstrap_prod, DEPLOY)["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"] == {
+    assert grants(bootstrap_prod, DEPLOY)[KMS_KEY_IAM_MEMBER] == {
         "roles/cloudkms.cryptoKeyDecrypter"
     }
 
@@ -258,9 +267,7 @@ def test_the_deploys_storage_admin_excludes_the_state_bucket(bootstrap_prod, res
 
 def test_the_deploy_writes_state_objects_only(bootstrap_prod):
     bucket_grants = [
-        r
-        for r in bootstrap_prod.by_type("gcp:storage/bucketIAMMember:BucketIAMMember")
-        if r.inputs["member"] == DEPLOY
+        r for r in bootstrap_prod.by_type(BUCKET_IAM_MEMBER) if r.inputs["member"] == DEPLOY
     ]
     assert [(g.inputs["bucket"], g.inputs["role"]) for g in bucket_grants] == [
         (STATE_BUCKET, "roles/storage.objectUser")
@@ -275,13 +282,13 @@ def test_the_deploy_holds_no_service_account_role_on_the_project(bootstrap_prod)
 def test_the_deploy_acts_as_exactly_the_runtime_accounts(bootstrap_prod):
     on_accounts = [
         r
-        for r in bootstrap_prod.by_type("gcp:serviceaccount/iAMMember:IAMMember")
+        for r in bootstrap_prod.by_type(SERVICE_ACCOUNT_IAM_MEMBER)
         if r.inputs["member"] == DEPLOY
     ]
     assert {r.inputs["role"] for r in on_accounts} == {"roles/iam.serviceAccountUser"}
     created = {
         a.inputs["accountId"]
-        for a in bootstrap_prod.by_type("gcp:serviceaccount/account:Account")
+        for a in bootstrap_prod.by_type(SERVICE_ACCOUNT)
         if not a.inputs["accountId"].startswith("pulumi-")
     }
     assert created == {"vidgo-api-run", "vidgo-web-run"}
@@ -303,7 +310,7 @@ def test_a_runtime_role_that_widens_access_is_refused(role):
 def test_billing_roles_for_both_identities_only_where_a_billing_account_is_named(
     bootstrap_prod,
 ):
-    billing = "gcp:billing/accountIamMember:AccountIamMember"
+    billing = BILLING_IAM_MEMBER
     consumer = "roles/serviceusage.serviceUsageConsumer"
     assert bootstrap_prod.by_type(billing) == []
     assert consumer not in grants(bootstrap_prod, PREVIEW)[PROJECT_BINDING]

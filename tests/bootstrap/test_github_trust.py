@@ -28,9 +28,10 @@ from tests.bootstrap.harness import (
     run_bootstrap,
     staging_config,
 )
+from tests.kit import SERVICE_ACCOUNT_IAM_MEMBER, WORKLOAD_IDENTITY_POOL, WORKLOAD_IDENTITY_PROVIDER
 
-PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
-SA_BINDING = "gcp:serviceaccount/iAMMember:IAMMember"
+PROVIDER = WORKLOAD_IDENTITY_PROVIDER
+SA_BINDING = SERVICE_ACCOUNT_IAM_MEMBER
 MAIN = "refs/heads/main"
 PR_REF = "refs/pull/7/merge"
 
@@ -280,7 +281,7 @@ def accounts_reachable(run: Run, claims: dict) -> set[str]:
     attributes = mapped(provider["attributeMapping"], claims)
     if attributes is None:  # a mapping that fails to evaluate fails the exchange
         return set()
-    pool_id = run.one("gcp:iam/workloadIdentityPool:WorkloadIdentityPool").inputs
+    pool_id = run.one(WORKLOAD_IDENTITY_POOL).inputs
     pool = (
         f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools/"
         f"{pool_id['workloadIdentityPoolId']}"

@@ -13,8 +13,9 @@ from pulumi import RunError
 
 from components.project_services import PLATFORM_APIS
 from tests.bootstrap.harness import BOOTSTRAP, Run, stack_file
+from tests.kit import API_SERVICE
 
-SERVICE = "gcp:projects/service:Service"
+SERVICE = API_SERVICE
 # Enabled by the program only where a stack declares a budget: the bootstrap does not know.
 PROGRAM_ONLY = {"billingbudgets.googleapis.com"}
 

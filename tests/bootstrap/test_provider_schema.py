@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.bootstrap.harness import prod_config, run_bootstrap, staging_config
+from tests.kit import BACKUP_VAULT
 from vidgo_infra.provider_rules.check import check_run, uncovered
 
 BILLING = "0X0X0X-0X0X0X-0X0X0X"
@@ -22,6 +23,6 @@ BILLING = "0X0X0X-0X0X0X-0X0X0X"
 def test_the_bootstrap_sets_only_what_the_pinned_provider_accepts(stack, config):
     run = run_bootstrap(stack, config)
     types = {r.type for r in run.resources.values() if r.custom}
-    assert "gcp:backupdisasterrecovery/backupVault:BackupVault" in types
+    assert BACKUP_VAULT in types
     assert uncovered(types) == set(), "resource types the provider rules do not cover"
     assert check_run(run) == []

@@ -7,13 +7,22 @@ import runpy
 import pytest
 
 from tests.bootstrap.harness import BOOTSTRAP, prod_config, run_bootstrap
+from tests.kit import (
+    ALERT_POLICY,
+    API_SERVICE,
+    BACKUP_PLAN,
+    BACKUP_PLAN_ASSOCIATION,
+    BACKUP_VAULT,
+    NOTIFICATION_CHANNEL,
+    PROJECT_AUDIT_CONFIG,
+)
 
-AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
-ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
-CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
-VAULT = "gcp:backupdisasterrecovery/backupVault:BackupVault"
-PLAN = "gcp:backupdisasterrecovery/backupPlan:BackupPlan"
-ASSOCIATION = "gcp:backupdisasterrecovery/backupPlanAssociation:BackupPlanAssociation"
+AUDIT = PROJECT_AUDIT_CONFIG
+ALERT = ALERT_POLICY
+CHANNEL = NOTIFICATION_CHANNEL
+VAULT = BACKUP_VAULT
+PLAN = BACKUP_PLAN
+ASSOCIATION = BACKUP_PLAN_ASSOCIATION
 
 
 @pytest.fixture(params=["bootstrap_prod", "bootstrap_staging"])
@@ -126,10 +135,6 @@ def test_the_deploy_holds_no_backup_or_logging_configuration_role(bootstrap_prod
     ],
 )
 def test_each_record_waits_for_its_api(bootstrap_prod, kind, api):
-    (service,) = [
-        r
-        for r in bootstrap_prod.by_type("gcp:projects/service:Service")
-        if r.inputs["service"] == api
-    ]
+    (service,) = [r for r in bootstrap_prod.by_type(API_SERVICE) if r.inputs["service"] == api]
     for resource in bootstrap_prod.by_type(kind):
         assert service.urn in resource.dependencies, resource.name

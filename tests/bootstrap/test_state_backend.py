@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.bootstrap.harness import prod_config, run_bootstrap, staging_config
+from tests.kit import API_SERVICE, BUCKET, KMS_KEY, KMS_KEY_RING
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
-BUCKET = "gcp:storage/bucket:Bucket"
+BUCKET = BUCKET
 
 
 def test_state_bucket_is_versioned_private_and_protected(bootstrap_prod):
@@ -34,8 +35,8 @@ def test_old_checkpoints_are_dropped_only_when_long_superseded(bootstrap_prod):
 
 
 def test_kms_key_is_the_default_secrets_provider(bootstrap_prod):
-    ring = bootstrap_prod.one("gcp:kms/keyRing:KeyRing")
-    key = bootstrap_prod.one("gcp:kms/cryptoKey:CryptoKey")
+    ring = bootstrap_prod.one(KMS_KEY_RING)
+    key = bootstrap_prod.one(KMS_KEY)
     assert ring.protect and key.protect
     assert key.inputs["rotationPeriod"] == "7776000s"
     assert bootstrap_prod.outputs["secrets_provider"] == (
@@ -50,7 +51,7 @@ def test_without_kms_nothing_kms_is_declared_and_the_passphrase_is_named():
 
 
 def test_apis_for_federation_are_enabled_and_never_disabled(bootstrap_prod):
-    apis = bootstrap_prod.by_type("gcp:projects/service:Service")
+    apis = bootstrap_prod.by_type(API_SERVICE)
     assert {"sts.googleapis.com", "iamcredentials.googleapis.com"} <= {
         a.inputs["service"] for a in apis
     }

@@ -13,13 +13,13 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime import rpc
 
-from tests.kit import run_with
+from tests.kit import SECRET, SECRET_VERSION, SQL_USER, run_with
 from vidgo_infra.inventory import inventory
 from vidgo_infra.offline import Run
 
-VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-SECRET = "gcp:secretmanager/secret:Secret"
-SQL_USER = "gcp:sql/user:User"
+VERSION = SECRET_VERSION
+SECRET = SECRET
+SQL_USER = SQL_USER
 SERVICE = "gcp:cloudrunv2/service:Service"
 DATABASE = "vidgo-infra:database"
 FIRST, SECOND = "vidgo_first_offline_name", "vidgo_second_offline_name"
