@@ -38,9 +38,21 @@ class PlannedStack(StackConfig):
     inventory: dict[str, Any]
 
 
+def foreign_code(project: Project, error: ImportError) -> UsageError:
+    """One line for a project whose program is not the one this tool reads (an older or newer
+    checkout): its own install of the tool reads it."""
+    return UsageError(
+        f"the program in {project.root} is not one this vidgo-infra reads ({error}); run the "
+        "vidgo-infra of that checkout (its .venv/bin/vidgo-infra), or update the checkout"
+    )
+
+
 def stack_config(project: Project, stack: str) -> StackConfig:
     """The stack file, read and validated; every problem a `file:line:col: ...` line."""
-    from stacks.loader import ConfigError, validate
+    try:
+        from stacks.loader import ConfigError, validate
+    except ImportError as error:
+        raise foreign_code(project, error) from None
     from vidgo_infra.offline import read_stack
     from vidgo_infra.stackfile import read_project_file
 
@@ -55,15 +67,17 @@ def stack_config(project: Project, stack: str) -> StackConfig:
 
 def plan_stack(project: Project, stack: str) -> PlannedStack:
     """Validate the stack, run its program under Pulumi's mocks, and take the inventory."""
+    checked = stack_config(project, stack)  # first: it says when the program is not ours
     import pulumi
 
     from stacks.loader import ConfigError
     from vidgo_infra.inventory import inventory
     from vidgo_infra.offline import run_program
 
-    checked = stack_config(project, stack)
     try:
         run = run_program(stack, checked.file.values, checked.file.secret_keys, project.root)
+    except ImportError as error:  # the program imports names its checkout does not have
+        raise foreign_code(project, error) from None
     except ConfigError as error:
         raise UsageError(located(error, checked.file)) from None
     except pulumi.RunError as error:  # the program's own refusal, already one message

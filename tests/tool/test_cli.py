@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from contextlib import redirect_stdout
 
 import pytest
@@ -454,6 +456,27 @@ def test_a_main_that_does_not_exist_is_one_line(tmp_path, capsys):
     (project / "Pulumi.yaml").write_text("name: vidgo-infra\nruntime: python\nmain: gone/\n")
     err = one_line_exit_2(capsys, ["-C", str(project), "plan", "staging"], "plan")
     assert "its main: gone/ does not exist" in err
+
+
+def test_an_older_checkout_is_one_line_saying_whose_tool_reads_it(tmp_path):
+    # Its packages exist but lack what this tool reads (no stacks/loader.py). A child process,
+    # so `stacks` is imported from that checkout, as a user's shell would.
+    old = tmp_path / "old-checkout"
+    for package in ("stacks", "components", "infra"):
+        (old / package).mkdir(parents=True)
+        (old / package / "__init__.py").write_text("")
+    (old / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (old / "Pulumi.staging.yaml").write_text((ROOT / "Pulumi.staging.yaml").read_text())
+    done = subprocess.run(
+        [sys.executable, "-m", "vidgo_infra", "-C", str(old), "plan", "staging"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("vidgo-infra plan: the program in ")
+    assert "is not one this vidgo-infra reads (No module named 'stacks.loader')" in done.stderr
 
 
 def test_the_stack_can_be_given_as_pulumi_takes_it(capsys, monkeypatch):
