@@ -256,6 +256,10 @@ def test_api_takes_traffic_only_once_its_data_services_answer(prod):
     startup = container(prod, API)["startupProbe"]
     assert startup["httpGet"]["path"] == "/health/ready"
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
+    # ... and within the window Cloud Run allows a service's startup probe (failureThreshold x
+    # periodSeconds, capped at 240 s): beyond it the revision is refused, and a release whose
+    # instances never reach the data services should fail in minutes, not hold a deploy open.
+    assert startup["periodSeconds"] * startup["failureThreshold"] <= 240
     assert startup["timeoutSeconds"] < startup["periodSeconds"]
     # Liveness does not check the data services: a database blip must not restart every instance.
     assert container(prod, API)["livenessProbe"]["httpGet"]["path"] == "/health"
