@@ -110,6 +110,7 @@ def test_the_programs_own_outputs_meet_the_contract(prod, staging):
         "_acme-challenge.api.staging",
     ]
     assert [cutover.host_of(r, zone) for r in cutover.cnames(records)] == staging.outputs["hosts"]
+    assert [r.name for r in records if r.type == "A"] == ["staging", "api.staging"]
 
 
 # --- each phase, each with its exit code --------------------------------------------------------

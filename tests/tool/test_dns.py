@@ -19,7 +19,6 @@ from tests import live_site
 from tests.kit import FIXTURES, ROOT
 from vidgo_infra import cli
 from vidgo_infra import dns as dns_command
-from vidgo_infra.outputs import parse as parse_outputs
 
 PROD_OUTPUTS = FIXTURES / "outputs-prod.json"
 STAGING_OUTPUTS = FIXTURES / "outputs-staging.json"
@@ -144,23 +143,6 @@ def test_classic_certificates_keep_the_old_order(capsys, tmp_path):
     assert "Wait until every certificate is ACTIVE" not in steps
     assert "15-60 minutes in which HTTPS fails the handshake" in steps
     assert "also stops Google issuing a classic certificate" in steps
-
-
-def test_the_programs_own_outputs_meet_the_dns_contract(prod, staging):
-    # The program run under mocks (the prod and staging fixtures): stand-in values, real shape.
-    prod_records = parse_outputs(prod.outputs).records
-    assert [(r.type, r.name) for r in prod_records] == [
-        ("CNAME", "_acme-challenge"),
-        ("CNAME", "_acme-challenge.www"),
-        ("CNAME", "_acme-challenge.api"),
-        ("A", "@"),
-        ("A", "www"),
-        ("A", "api"),
-    ]
-    assert [r.name for r in parse_outputs(staging.outputs).a_records] == [
-        "staging",
-        "api.staging",
-    ]
 
 
 # --- reading the outputs -------------------------------------------------------------------
