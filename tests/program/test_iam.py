@@ -66,4 +66,6 @@ def expected(stack: str) -> dict[str, set[tuple[str, str, str]]]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_identity_holds_exactly_these_roles(stack, request):
+    # Exactly: so no project-wide grant (those are the bootstrap's), nothing for the web
+    # service's identity, and no role wider than listed.
     assert grants(request.getfixturevalue(stack)) == expected(stack)
