@@ -424,6 +424,23 @@ def registrations(monkeypatch) -> list[str]:
     return seen
 
 
+# The connector's keys as stack files written before Direct VPC egress set them.
+OLD_CONNECTOR_SETTINGS = {
+    "connector_name": "vidgo-connector",
+    "connector_range": "10.8.0.0/28",
+    "connector_machine_type": "e2-micro",
+    "connector_min_instances": 2,
+    "connector_max_instances": 3,
+}
+
+
+@pytest.mark.parametrize("key", OLD_CONNECTOR_SETTINGS)
+def test_every_key_of_the_old_connector_says_it_is_gone(key):
+    (problem,) = refused("staging", {"vidgo-infra:network": {key: OLD_CONNECTOR_SETTINGS[key]}})
+    assert problem.startswith(f"Pulumi.staging.yaml: vidgo-infra:network.{key}: "), problem
+    assert "the VPC connector is gone" in problem
+
+
 def test_invalid_config_declares_no_resource(registrations):
     rejected("staging", {"vidgo-infra:database": {"tier": 5}, "gcp:region": "europe-moon1"})
     assert registrations == [STACK]
