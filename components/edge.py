@@ -492,26 +492,23 @@ class Edge(Component):
 
 def certificate_name(component: str, host: str) -> str:
     """The logical name of `host`'s certificate: one per host, so a changed host is a new
-    certificate created before the old one leaves the proxy (no TLS outage).
-
-    Pulumi autonames it (logical name + "-" + 7 hex), and that name must fit Compute Engine's
-    63 characters: a host too long for that is shortened and keeps a hash of the whole host,
-    so two hosts never share a name. Hosts that fit keep their readable name unchanged.
-    """
-    readable = f"{component}-cert-{host.lower().replace('.', '-')}"
-    room = GCE_NAME_MAX - AUTONAME_SUFFIX
-    if len(readable) <= room:
-        return readable
-    digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
-    return f"{readable[: room - len(digest) - 1].rstrip('-')}-{digest}"
+    certificate created before the old one leaves the proxy (no TLS outage). Its autonamed name
+    must fit Compute Engine's 63 characters."""
+    return fitted(f"{component}-cert-{host.lower().replace('.', '-')}", host, GCE_NAME_MAX)
 
 
 def certificate_manager_name(component: str, kind: str, host: str) -> str:
-    """The logical name of `host`'s Certificate Manager resource of `kind`: the autonamed
-    name (logical name + "-" + 7 hex) must fit 64 characters of [a-zA-Z][a-zA-Z0-9_-]*, so a
-    host too long is shortened and keeps a hash of the whole host (as certificate_name does)."""
+    """The logical name of `host`'s Certificate Manager resource of `kind`, whose autonamed name
+    must fit 64 characters of [a-zA-Z][a-zA-Z0-9_-]*."""
     readable = f"{component}-{kind}-{host.lower().replace('.', '-')}"
-    room = CERTIFICATE_MANAGER_NAME_MAX - AUTONAME_SUFFIX
+    return fitted(readable, host, CERTIFICATE_MANAGER_NAME_MAX)
+
+
+def fitted(readable: str, host: str, name_max: int) -> str:
+    """`readable` when Pulumi's autonamed name (logical name + "-" + 7 hex) fits `name_max`;
+    otherwise shortened, keeping a hash of the whole host, so two hosts never share a name.
+    Hosts that fit keep their readable name unchanged."""
+    room = name_max - AUTONAME_SUFFIX
     if len(readable) <= room:
         return readable
     digest = hashlib.sha256(host.lower().encode()).hexdigest()[:8]
